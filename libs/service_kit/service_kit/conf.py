@@ -1,0 +1,38 @@
+"""The kit's own settings: one namespaced `SERVICE_KIT` dict, read lazily like DRF's api_settings."""
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS = {
+    # Name used in log lines, health answers and Celery queue names.
+    "SERVICE_NAME": "service",
+    # Redis URL checked by the health view; None when the service does not use Redis.
+    "HEALTH_REDIS_URL": None,
+}
+
+
+class KitSettings:
+    def __init__(self):
+        self._cache = {}
+
+    def __getattr__(self, name):
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown SERVICE_KIT setting {name!r}")
+        if name not in self._cache:
+            user = getattr(settings, "SERVICE_KIT", {})
+            self._cache[name] = user.get(name, DEFAULTS[name])
+        return self._cache[name]
+
+    def reload(self):
+        self._cache.clear()
+
+
+kit_settings = KitSettings()
+
+
+def _reload(*, setting, **kwargs):
+    if setting == "SERVICE_KIT":
+        kit_settings.reload()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,215 @@
+"""Settings helpers: the settings every service shares, read from the environment in one place.
+
+A service's `config/settings.py` calls `service_settings(...)` and adds only what is its own.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+def read_key(path: str | None) -> str | None:
+    """PEM text of a key file, or None while the file does not exist yet."""
+    if path and Path(path).is_file():
+        return Path(path).read_text()
+    return None
+
+
+def jwt_settings(*, signing_key: str | None = None) -> dict:
+    """simplejwt settings: RS256, verified with a public key file or a JWKS URL, never a secret."""
+    return {
+        "ALGORITHM": "RS256",
+        "SIGNING_KEY": signing_key or "",
+        "VERIFYING_KEY": read_key(env("JWT_PUBLIC_KEY_FILE")),
+        "JWK_URL": env("JWT_JWKS_URL"),
+        "ISSUER": env("JWT_ISSUER", "shop-users"),
+        "AUDIENCE": env("JWT_AUDIENCE", "shop"),
+        "LEEWAY": 0,
+        "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(env("JWT_ACCESS_MINUTES", "5"))),
+        "REFRESH_TOKEN_LIFETIME": timedelta(days=int(env("JWT_REFRESH_DAYS", "7"))),
+        "AUTH_HEADER_TYPES": ("Bearer",),
+        "USER_ID_FIELD": "id",
+        "USER_ID_CLAIM": "user_id",
+        "TOKEN_USER_CLASS": "service_kit.authentication.ServiceUser",
+        "UPDATE_LAST_LOGIN": False,
+    }
+
+
+def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: bool = True) -> dict:
+    """Everything the four services configure alike. `name` is the service's short name ("orders")."""
+    debug = env_bool("DJANGO_DEBUG")
+    redis_url = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings = {
+        # GENERAL
+        "DEBUG": debug,
+        "SECRET_KEY": env("DJANGO_SECRET_KEY", f"django-insecure-dev-only-{name}"),
+        "ALLOWED_HOSTS": env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost"),
+        "CSRF_TRUSTED_ORIGINS": env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080"),
+        "ROOT_URLCONF": "config.urls",
+        "WSGI_APPLICATION": "config.wsgi.application",
+        "LANGUAGE_CODE": "en-us",
+        "TIME_ZONE": "UTC",
+        "USE_I18N": True,
+        "USE_TZ": True,
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        # APPS
+        "INSTALLED_APPS": [
+            "django.contrib.admin",
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+            "django.contrib.staticfiles",
+            "rest_framework",
+            "django_filters",
+            "drf_spectacular",
+            "drf_standardized_errors",
+            "service_kit",
+            *apps,
+        ],
+        "MIDDLEWARE": [
+            "service_kit.request_id.RequestIDMiddleware",
+            "django.middleware.security.SecurityMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ],
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ]
+                },
+            }
+        ],
+        # DATABASES
+        "DATABASES": {
+            "default": dj_database_url.parse(
+                env("DATABASE_URL", f"postgres://{name}@127.0.0.1:5432/{name}"),
+                conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+                conn_health_checks=True,
+            )
+        },
+        # PASSWORDS
+        "AUTH_PASSWORD_VALIDATORS": [
+            {"NAME": f"django.contrib.auth.password_validation.{validator}"}
+            for validator in (
+                "UserAttributeSimilarityValidator",
+                "MinimumLengthValidator",
+                "CommonPasswordValidator",
+                "NumericPasswordValidator",
+            )
+        ],
+        # STATIC FILES: served by WhiteNoise from each service's own prefix, behind nginx.
+        "STATIC_URL": f"/static/{name}/",
+        "STATIC_ROOT": env("STATIC_ROOT", str(base_dir / "staticfiles")),
+        "STORAGES": {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+        },
+        # SECURITY: nginx terminates the client connection and overwrites X-Forwarded-*.
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SESSION_COOKIE_SECURE": env_bool("DJANGO_SECURE_COOKIES"),
+        "CSRF_COOKIE_SECURE": env_bool("DJANGO_SECURE_COOKIES"),
+        "SECURE_HSTS_SECONDS": int(env("DJANGO_HSTS_SECONDS", "0")),
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": env_bool("DJANGO_HSTS_SECONDS"),
+        "SECURE_SSL_REDIRECT": env_bool("DJANGO_SSL_REDIRECT"),
+        "X_FRAME_OPTIONS": "DENY",
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": 1024 * 1024,
+        # REST FRAMEWORK
+        "REST_FRAMEWORK": {
+            "DEFAULT_AUTHENTICATION_CLASSES": ["service_kit.authentication.JWTAuthentication"],
+            "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+            "DEFAULT_RENDERER_CLASSES": [
+                "rest_framework.renderers.JSONRenderer",
+                "rest_framework.renderers.BrowsableAPIRenderer",
+            ],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PAGINATION_CLASS": "service_kit.pagination.PageNumberPagination",
+            "PAGE_SIZE": 20,
+            "DEFAULT_FILTER_BACKENDS": [
+                "django_filters.rest_framework.DjangoFilterBackend",
+                "rest_framework.filters.SearchFilter",
+                "rest_framework.filters.OrderingFilter",
+            ],
+            "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+            "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+            "COERCE_DECIMAL_TO_STRING": True,
+        },
+        "DRF_STANDARDIZED_ERRORS": {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True},
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": f"{name}_svc API",
+            "VERSION": "1.0.0",
+            "SERVE_INCLUDE_SCHEMA": False,
+            "COMPONENT_SPLIT_REQUEST": True,
+            "SCHEMA_PATH_PREFIX": f"/api/{name}/",
+            "ENUM_NAME_OVERRIDES": {
+                "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+                "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+                "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+            },
+            "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+        },
+        "SIMPLE_JWT": jwt_settings(),
+        # CELERY: at-least-once delivery on the service's own queue of the shared Redis.
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_TASK_DEFAULT_QUEUE": name,
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {"visibility_timeout": 3600},
+        "CELERY_TASK_IGNORE_RESULT": True,
+        "CELERY_WORKER_SEND_TASK_EVENTS": True,
+        "CELERY_TASK_SEND_SENT_EVENT": True,
+        # SERVICE KIT
+        "SERVICE_KIT": {
+            "SERVICE_NAME": name,
+            "HEALTH_REDIS_URL": redis_url if uses_redis else None,
+        },
+        # LOGGING: one JSON object a line, with the service and the request id.
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {"context": {"()": "service_kit.request_id.LogContextFilter", "service": name}},
+            "formatters": {
+                "json": {
+                    "()": "pythonjsonlogger.json.JsonFormatter",
+                    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
+                    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                }
+            },
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
+            "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+        },
+    }
+    return settings

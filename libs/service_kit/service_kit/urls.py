@@ -1,0 +1,19 @@
+"""The URLs every service mounts: admin, health, schema and docs under its own prefix."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .health import HealthView
+
+
+def service_urlpatterns(name: str, api_urls) -> list:
+    admin.site.site_header = f"{name}_svc administration"
+    admin.site.site_title = f"{name}_svc admin"
+    return [
+        path(f"admin/{name}/", admin.site.urls),
+        path(f"api/{name}/health/", HealthView.as_view(), name="health"),
+        path(f"api/{name}/schema/", SpectacularAPIView.as_view(), name="schema"),
+        path(f"api/{name}/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        path(f"api/{name}/", include(api_urls)),
+    ]

@@ -1,0 +1,10 @@
+"""Settings of payments_svc: the shared ones from service_kit, then its own."""
+
+from pathlib import Path
+
+from service_kit.defaults import service_settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# GENERAL
+globals().update(service_settings(name="payments", base_dir=BASE_DIR, apps=["payments"]))
