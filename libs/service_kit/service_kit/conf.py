@@ -8,6 +8,14 @@ DEFAULTS = {
     "SERVICE_NAME": "service",
     # Redis URL checked by the health view; None when the service does not use Redis.
     "HEALTH_REDIS_URL": None,
+    # Consumers: retries with exponential backoff (seconds, capped), then the dead-letter table.
+    "MESSAGE_MAX_RETRIES": 5,
+    "MESSAGE_MAX_BACKOFF": 30,
+    # Outbox relay: seconds between sweeps, days sent rows are kept, and dotted paths of
+    # functions it also runs every sweep (a service's periodic work, e.g. expiring reservations).
+    "RELAY_INTERVAL": 1.0,
+    "OUTBOX_RETENTION_DAYS": 7,
+    "RELAY_PERIODIC": [],
 }
 
 

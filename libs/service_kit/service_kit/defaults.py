@@ -187,7 +187,14 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
         "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
-        "CELERY_BROKER_TRANSPORT_OPTIONS": {"visibility_timeout": 3600},
+        # A task a killed worker held comes back after the visibility timeout: longer than any task
+        # and any retry countdown, short enough that a saga resumes within a minute.
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {
+            "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "60")),
+            "socket_connect_timeout": 2,
+        },
+        "CELERY_BROKER_CONNECTION_TIMEOUT": 2,
+        "CELERY_BROKER_CONNECTION_MAX_RETRIES": None,
         "CELERY_TASK_IGNORE_RESULT": True,
         "CELERY_WORKER_SEND_TASK_EVENTS": True,
         "CELERY_TASK_SEND_SENT_EVENT": True,

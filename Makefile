@@ -1,0 +1,33 @@
+# The documented commands. `make up` runs the platform, `make test` passes the tests.
+SERVICES := users_svc inventory_svc orders_svc payments_svc
+PY := .venv/bin/python
+ARGS := $(if $(DETACH),--detach,)
+
+.PHONY: up down status test lint format bootstrap
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+up: bootstrap
+	@$(PY) -m stack up $(ARGS)
+
+down:
+	@$(PY) -m stack down
+
+status:
+	@$(PY) -m stack status
+
+test: bootstrap
+	@scripts/test.sh
+
+lint: bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	@for svc in $(SERVICES); do \
+		(cd $$svc && ../$(PY) manage.py makemigrations --check --dry-run >/dev/null) \
+		|| { echo "$$svc: migrations missing (run makemigrations)"; exit 1; }; \
+	done
+
+format: bootstrap
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .

@@ -1,0 +1,42 @@
+"""Admin of the kit's tables: the outbox, processed messages, and dead letters with a replay action."""
+
+from django.contrib import admin, messages
+
+from .consumer import dead_letter_replay
+from .models import DeadLetter, OutboxMessage, ProcessedMessage
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "type", "message_id", "created_at", "sent_at", "attempts"]
+    list_filter = ["type", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["message_id", "type"]
+
+
+@admin.register(ProcessedMessage)
+class ProcessedMessageAdmin(ReadOnlyAdmin):
+    list_display = ["message_id", "type", "processed_at"]
+    list_filter = ["type"]
+    search_fields = ["message_id"]
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = ["message_id", "type", "failed_at", "replayed_at"]
+    list_filter = ["type", ("replayed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["message_id", "type", "error"]
+    actions = ["replay"]
+
+    @admin.action(description="Replay the selected messages")
+    def replay(self, request, queryset):
+        for dead_letter in queryset:
+            dead_letter_replay(dead_letter=dead_letter)
+        self.message_user(request, f"{queryset.count()} message(s) sent again.", messages.SUCCESS)

@@ -1,0 +1,90 @@
+"""Idempotent consumers: the message id is recorded in the same transaction as its effect.
+
+`@message_handler("inventory.reserve")` makes a Celery task of that name whose body runs once per
+message id, retries with backoff on failure and, after the last retry, stores the message in the
+dead-letter table for an operator to inspect and replay.
+"""
+
+import logging
+from collections.abc import Callable
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .conf import kit_settings
+from .events import InvalidEnvelope, Message
+from .models import DeadLetter, ProcessedMessage
+from .request_id import reset_request_id, set_request_id
+
+logger = logging.getLogger(__name__)
+
+
+def message_handler(message_type: str) -> Callable:
+    def decorator(handler: Callable[[Message], None]):
+        @shared_task(name=message_type, bind=True, max_retries=None)
+        def task(self, envelope):
+            return consume(self, handler, envelope)
+
+        task.handler = handler
+        return task
+
+    return decorator
+
+
+def process_once(handler: Callable[[Message], None], message: Message) -> bool:
+    """Run the handler unless this message id was processed before; False for a duplicate."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedMessage.objects.create(message_id=message.id, type=message.type)
+        except IntegrityError:
+            return False
+        handler(message)
+    return True
+
+
+def dead_letter_record(*, envelope, message_id, message_type: str, error: str) -> None:
+    DeadLetter.objects.create(message_id=message_id, type=message_type, envelope=envelope, error=error[:5000])
+
+
+def consume(task, handler: Callable[[Message], None], envelope) -> str:
+    try:
+        message = Message.from_dict(envelope)
+    except InvalidEnvelope as exc:
+        logger.error("malformed message dead-lettered", extra={"error": str(exc)})
+        dead_letter_record(
+            envelope=envelope, message_id="00000000-0000-0000-0000-000000000000", message_type=task.name, error=str(exc)
+        )
+        return "dead_lettered"
+    token = set_request_id(message.correlation_id)
+    try:
+        if process_once(handler, message):
+            logger.info("message processed", extra={"message_type": message.type, "message_id": message.id})
+            return "processed"
+        logger.info("duplicate message ignored", extra={"message_type": message.type, "message_id": message.id})
+        return "duplicate"
+    except Exception as exc:
+        retries = task.request.retries
+        extra = {"message_type": message.type, "message_id": message.id, "error": repr(exc), "retries": retries}
+        if retries < kit_settings.MESSAGE_MAX_RETRIES:
+            logger.warning("message failed; retrying", extra=extra)
+            raise task.retry(exc=exc, countdown=min(2**retries, kit_settings.MESSAGE_MAX_BACKOFF)) from None
+        try:
+            dead_letter_record(envelope=envelope, message_id=message.id, message_type=message.type, error=repr(exc))
+        except Exception:  # the database itself is down: keep the message alive rather than lose it
+            logger.exception("could not dead-letter; retrying later", extra=extra)
+            raise task.retry(exc=exc, countdown=kit_settings.MESSAGE_MAX_BACKOFF, max_retries=None) from None
+        logger.error("message dead-lettered", extra=extra)
+        return "dead_lettered"
+    finally:
+        reset_request_id(token)
+
+
+def dead_letter_replay(*, dead_letter: DeadLetter) -> None:
+    """Send a dead-lettered message again, through this service's outbox."""
+    from .outbox import outbox_store
+
+    with transaction.atomic():
+        outbox_store(Message.from_dict(dead_letter.envelope))
+        DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now())

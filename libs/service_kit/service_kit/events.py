@@ -1,0 +1,57 @@
+"""The versioned message envelope every service sends and receives."""
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+ENVELOPE_VERSION = 1
+
+
+class InvalidEnvelope(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Message:
+    """`type` names the handler ("inventory.reserve"); its first part is the queue that owns it."""
+
+    type: str
+    payload: dict[str, Any]
+    producer: str
+    correlation_id: str | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    version: int = ENVELOPE_VERSION
+
+    @property
+    def destination(self) -> str:
+        return self.type.split(".", 1)[0]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Message":
+        if not isinstance(data, dict):
+            raise InvalidEnvelope("an envelope is a JSON object")
+        missing = {"id", "type", "producer", "payload", "occurred_at"} - data.keys()
+        if missing:
+            raise InvalidEnvelope(f"envelope lacks {sorted(missing)}")
+        if data.get("version", ENVELOPE_VERSION) != ENVELOPE_VERSION:
+            raise InvalidEnvelope(f"unsupported envelope version {data.get('version')!r}")
+        if not isinstance(data["payload"], dict):
+            raise InvalidEnvelope("payload is a JSON object")
+        try:
+            uuid.UUID(str(data["id"]))
+        except ValueError as exc:
+            raise InvalidEnvelope("id is a UUID") from exc
+        return cls(
+            id=str(data["id"]),
+            type=str(data["type"]),
+            producer=str(data["producer"]),
+            correlation_id=data.get("correlation_id"),
+            occurred_at=str(data["occurred_at"]),
+            payload=data["payload"],
+            version=ENVELOPE_VERSION,
+        )

@@ -1,0 +1,52 @@
+"""The kit's tables, in each service's own database: outbox, processed messages, dead letters."""
+
+import uuid
+
+from django.db import models
+
+
+class OutboxMessage(models.Model):
+    """A message written in the same transaction as the change that causes it; the relay sends it."""
+
+    message_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    type = models.CharField(max_length=100)
+    envelope = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent_idx")]
+
+    def __str__(self):
+        return f"{self.type} {self.message_id}"
+
+
+class ProcessedMessage(models.Model):
+    """A consumed message id, recorded in the same transaction as its effect."""
+
+    message_id = models.UUIDField(primary_key=True)
+    type = models.CharField(max_length=100)
+    processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"{self.type} {self.message_id}"
+
+
+class DeadLetter(models.Model):
+    """A message whose handler kept failing after its retries; an operator can replay it."""
+
+    message_id = models.UUIDField(db_index=True)
+    type = models.CharField(max_length=100)
+    envelope = models.JSONField()
+    error = models.TextField()
+    failed_at = models.DateTimeField(auto_now_add=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.message_id}"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what the platform needs on a Debian machine, once: system packages, then a virtual
+# environment with the pinned Python packages. Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+missing=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v redis-server >/dev/null || missing+=(redis-server)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null || missing+=(chromium)
+"$PYTHON" -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "[bootstrap] apt-get install ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts the packaged servers; the platform runs its own private ones under var/.
+fi
+
+stamp=.venv/.installed
+sources=(constraints.txt pyproject.toml libs/service_kit/pyproject.toml */pyproject.toml)
+if [ -f "$stamp" ] && [ -z "$(find "${sources[@]}" -newer "$stamp" 2>/dev/null)" ]; then
+    exit 0
+fi
+echo "[bootstrap] virtual environment .venv"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# Each service's and the repository's own declared dependencies, pinned by constraints.txt.
+requirements=$(.venv/bin/python - <<'PY'
+import glob, tomllib
+names = set()
+for path in ["pyproject.toml", "libs/service_kit/pyproject.toml", *glob.glob("*_svc/pyproject.toml")]:
+    project = tomllib.load(open(path, "rb"))["project"]
+    names.update(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        names.update(extra)
+names.discard("service-kit")
+print("\n".join(sorted(names)))
+PY
+)
+.venv/bin/pip install -q --disable-pip-version-check -c constraints.txt $requirements
+.venv/bin/pip install -q --disable-pip-version-check --no-deps -e libs/service_kit
+touch "$stamp"

@@ -1,0 +1,278 @@
+"""`python -m stack up|down|status|ctl|env`: run the native stack under supervisord.
+
+up      set up what is missing (clusters, roles, migrations, static files, staff, demo data),
+        start every process, wait until the gateway answers, print the URLs and credentials;
+        without --detach, Ctrl-C stops everything.
+down    stop every process and supervisord.
+ctl     supervisorctl on this stack (`python -m stack ctl stop orders-worker`).
+env     shell exports for tests (GATEWAY_URL, ADMIN_EMAIL, ...).
+"""
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from . import render
+from .config import ROOT, SERVICES, StackConfig
+from .processes import VENV_BIN, postgres_bin, run_as, service_env
+
+SETUP_COMMANDS = {
+    "users": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
+    "inventory": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"], ["seed_demo"]],
+    "orders": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
+    "payments": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
+}
+
+
+def log(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, check=True, **kwargs)
+
+
+def as_pg(argv: list[str]) -> list[str]:
+    user = run_as()
+    return ["runuser", "-u", user, "--", *argv] if user else argv
+
+
+class Stack:
+    def __init__(self, cfg: StackConfig):
+        self.cfg = cfg
+
+    # SUPERVISORD
+    def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        argv = [str(VENV_BIN / "supervisorctl"), "-c", str(self.cfg.supervisor_conf), *args]
+        return subprocess.run(argv, check=check, capture_output=True, text=True)
+
+    def supervisord_running(self) -> bool:
+        pidfile = self.cfg.run_dir / "supervisord.pid"
+        if not pidfile.exists():
+            return False
+        try:
+            os.kill(int(pidfile.read_text().strip()), 0)
+        except (ValueError, ProcessLookupError):
+            return False
+        return self.ctl("pid", check=False).returncode == 0
+
+    def start(self, *names: str) -> None:
+        result = self.ctl("start", *names, check=False)
+        failed = [line for line in result.stdout.splitlines() if "ERROR" in line and "already started" not in line]
+        if failed:
+            raise SystemExit("could not start: " + "; ".join(failed) + f" (see {self.cfg.log_dir})")
+
+    # FILES
+    def prepare_dirs(self) -> None:
+        cfg = self.cfg
+        for folder in (cfg.run_dir, cfg.log_dir, cfg.keys_dir, cfg.var / "redis", cfg.var / "nginx" / "tmp"):
+            folder.mkdir(parents=True, exist_ok=True)
+        cfg.pg_socket_dir.mkdir(parents=True, exist_ok=True)
+        if run_as():
+            run(["chown", run_as(), str(cfg.pg_socket_dir), str(cfg.var / "pg")])
+        cfg.supervisor_conf.write_text(render.supervisor_conf(cfg))
+        (cfg.var / "nginx" / "nginx.conf").write_text(render.nginx_conf(cfg))
+
+    def init_clusters(self) -> None:
+        for service in SERVICES:
+            data = self.cfg.pg_data(service)
+            if (data / "PG_VERSION").exists():
+                continue
+            log(f"initdb {data}")
+            data.mkdir(parents=True, exist_ok=True)
+            if run_as():
+                run(["chown", run_as(), str(data)])
+            run(
+                as_pg([postgres_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+                       "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"]),
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+
+    def wait_postgres(self, service: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        argv = as_pg([postgres_bin("pg_isready"), "-q", "-h", str(self.cfg.pg_socket_dir),
+                      "-p", str(self.cfg.pg_port(service))])  # fmt: skip
+        while subprocess.run(argv).returncode != 0:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"PostgreSQL of {service} did not start; see {self.cfg.log_dir}/pg-{service}.log")
+            time.sleep(0.3)
+
+    def ensure_database(self, service: str) -> None:
+        password = self.cfg.secrets[f"db_password_{service}"]
+        psql = as_pg([postgres_bin("psql"), "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.cfg.pg_socket_dir),
+                      "-p", str(self.cfg.pg_port(service)), "-U", "postgres", "-d", "postgres"])  # fmt: skip
+        role = f"""
+            SELECT 'CREATE ROLE {service} LOGIN CREATEDB'
+            WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{service}') \\gexec
+            ALTER ROLE {service} PASSWORD '{password}';
+            SELECT 'CREATE DATABASE {service} OWNER {service}'
+            WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{service}') \\gexec
+        """
+        run(psql, input=role, text=True, stdout=subprocess.DEVNULL)
+
+    def wait_tcp(self, name: str, port: int, timeout: float = 30) -> None:
+        import socket
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{name} did not open port {port}; see {self.cfg.log_dir}/{name}.log") from None
+                time.sleep(0.2)
+
+    def manage(self, service: str, args: list[str]) -> None:
+        env = {**os.environ, **service_env(self.cfg, service)}
+        env.update(ADMIN_EMAIL=self.cfg.admin_email, ADMIN_PASSWORD=self.cfg.admin_password)
+        logfile = self.cfg.log_dir / f"{service}-setup.log"
+        with logfile.open("a") as out:
+            result = subprocess.run(
+                [str(VENV_BIN / "python"), "manage.py", *args], cwd=ROOT / f"{service}_svc", env=env,
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        if result.returncode != 0:
+            raise SystemExit(f"{service}: manage.py {' '.join(args)} failed; see {logfile}")
+
+    def setup_service(self, service: str) -> None:
+        for args in SETUP_COMMANDS[service]:
+            self.manage(service, args)
+
+    def wait_healthy(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(SERVICES)
+        while pending:
+            service = pending[0]
+            try:
+                with urllib.request.urlopen(f"{self.cfg.gateway_url}/api/{service}/health/", timeout=5) as response:
+                    if response.status == 200:
+                        pending.pop(0)
+                        continue
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{service} is not healthy through the gateway; see {self.cfg.log_dir}")
+            time.sleep(0.5)
+
+    # COMMANDS
+    def up(self) -> None:
+        started = time.monotonic()
+        self.prepare_dirs()
+        self.init_clusters()
+        if not self.supervisord_running():
+            run([str(VENV_BIN / "supervisord"), "-c", str(self.cfg.supervisor_conf)])
+        else:
+            self.ctl("reread")
+            self.ctl("update")
+        self.start("infra:*")
+        for service in SERVICES:
+            self.wait_postgres(service)
+            self.ensure_database(service)
+        self.wait_tcp("redis", self.cfg.redis_port)
+        log("migrating, collecting static files, seeding")
+        self.setup_service("users")  # first: it makes the signing key pair the others verify with
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            list(pool.map(self.setup_service, SERVICES[1:]))
+        self.start("app:*", "edge:*")
+        self.wait_healthy()
+        log(f"up in {time.monotonic() - started:.1f} s")
+        self.print_summary()
+
+    def down(self) -> None:
+        if not self.supervisord_running():
+            log("not running")
+            return
+        pid = int((self.cfg.run_dir / "supervisord.pid").read_text())
+        self.ctl("stop", "edge:*", "app:*", check=False)
+        self.ctl("shutdown", check=False)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                log("stopped")
+                return
+            time.sleep(0.3)
+        raise SystemExit("supervisord did not stop in time")
+
+    def print_summary(self) -> None:
+        url = self.cfg.gateway_url
+        lines = [
+            f"gateway        {url}",
+            *(f"{s + ' API':<14} {url}/api/{s}/   docs {url}/api/{s}/docs/   admin {url}/admin/{s}/" for s in SERVICES),
+            f"flower         {url}/flower/   ({self.cfg.flower_user} / {self.cfg.flower_password})",
+            f"staff account  {self.cfg.admin_email} / {self.cfg.admin_password}",
+            f"logs           {self.cfg.log_dir}",
+            f"processes      python -m stack ctl status   (VAR_DIR={self.cfg.var})",
+        ]
+        print("\n".join(lines), flush=True)
+
+    def shell_env(self) -> str:
+        values = {
+            "GATEWAY_URL": self.cfg.gateway_url,
+            "ADMIN_EMAIL": self.cfg.admin_email,
+            "ADMIN_PASSWORD": self.cfg.admin_password,
+            "FLOWER_USER": self.cfg.flower_user,
+            "FLOWER_PASSWORD": self.cfg.flower_password,
+            "STACK_VAR_DIR": str(self.cfg.var),
+            "STACK_PORT_BASE": str(self.cfg.port_base),
+        }
+        for service in SERVICES:
+            values[f"{service.upper()}_DATABASE_URL"] = self.cfg.database_url(service)
+        values["REDIS_URL"] = self.cfg.redis_url
+        return "\n".join(f"export {key}={shlex.quote(value)}" for key, value in values.items())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up")
+    up.add_argument("--detach", action="store_true", help="leave the stack running in the background")
+    sub.add_parser("down")
+    sub.add_parser("status")
+    sub.add_parser("env")
+    ctl = sub.add_parser("ctl")
+    ctl.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    stack = Stack(StackConfig.from_env())
+
+    if args.command == "up":
+        try:
+            stack.up()
+        except BaseException:
+            if not args.detach:
+                stack.down()
+            raise
+        if not args.detach:
+            log("running; Ctrl-C stops every process")
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            try:
+                while stack.supervisord_running():
+                    time.sleep(1)
+            except (KeyboardInterrupt, SystemExit):
+                pass
+            finally:
+                stack.down()
+    elif args.command == "down":
+        stack.down()
+    elif args.command == "status":
+        print(stack.ctl("status", check=False).stdout, end="")
+    elif args.command == "env":
+        print(stack.shell_env())
+    elif args.command == "ctl":
+        result = stack.ctl(*args.args, check=False)
+        print(result.stdout, end="", file=sys.stdout)
+        print(result.stderr, end="", file=sys.stderr)
+        sys.exit(result.returncode)
+
+
+if __name__ == "__main__":
+    main()
