@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ServiceKitConfig(AppConfig):
     name = "service_kit"
     verbose_name = "Service kit"
+
+    def ready(self):
+        from . import authentication  # noqa: F401  (registers the OpenAPI description of the JWT scheme)

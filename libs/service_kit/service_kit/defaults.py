@@ -81,6 +81,7 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
             "rest_framework",
             "django_filters",
             "drf_spectacular",
+            "drf_spectacular_sidecar",
             "drf_standardized_errors",
             "service_kit",
             *apps,
@@ -131,6 +132,8 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         # STATIC FILES: served by WhiteNoise from each service's own prefix, behind nginx.
         "STATIC_URL": f"/static/{name}/",
         "STATIC_ROOT": env("STATIC_ROOT", str(base_dir / "staticfiles")),
+        # Without collectstatic (tests, development) WhiteNoise finds the files where they are.
+        "WHITENOISE_AUTOREFRESH": debug or env_bool("WHITENOISE_AUTOREFRESH"),
         "STORAGES": {
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -138,6 +141,9 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         # SECURITY: nginx terminates the client connection and overwrites X-Forwarded-*.
         "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        # Four admins share one host: each keeps its own cookies, so signing in to one keeps the others.
+        "SESSION_COOKIE_NAME": f"{name}_sessionid",
+        "CSRF_COOKIE_NAME": f"{name}_csrftoken",
         "SESSION_COOKIE_SECURE": env_bool("DJANGO_SECURE_COOKIES"),
         "CSRF_COOKIE_SECURE": env_bool("DJANGO_SECURE_COOKIES"),
         "SECURE_HSTS_SECONDS": int(env("DJANGO_HSTS_SECONDS", "0")),
@@ -165,11 +171,17 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
             "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
             "COERCE_DECIMAL_TO_STRING": True,
         },
-        "DRF_STANDARDIZED_ERRORS": {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True},
+        "DRF_STANDARDIZED_ERRORS": {
+            "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+            "EXCEPTION_HANDLER_CLASS": "service_kit.errors.ExceptionHandler",
+        },
         "SPECTACULAR_SETTINGS": {
             "TITLE": f"{name}_svc API",
             "VERSION": "1.0.0",
             "SERVE_INCLUDE_SCHEMA": False,
+            # Swagger UI's assets are served by the service itself, so the docs work offline.
+            "SWAGGER_UI_DIST": "SIDECAR",
+            "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
             "COMPONENT_SPLIT_REQUEST": True,
             "SCHEMA_PATH_PREFIX": f"/api/{name}/",
             "ENUM_NAME_OVERRIDES": {

@@ -1,6 +1,25 @@
 """The error envelope of API.md for responses made outside DRF views (unknown routes, crashes)."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body larger than 1 MB."
+    default_code = "request_too_large"
+
+
+class ExceptionHandler(StandardizedExceptionHandler):
+    """drf-standardized-errors, plus Django's own "body too big" as a 413 rather than a 500."""
+
+    def convert_known_exceptions(self, exc):
+        if isinstance(exc, RequestDataTooBig):
+            return RequestTooLarge()
+        return super().convert_known_exceptions(exc)
 
 
 def error_body(error_type: str, code: str, detail: str, attr: str | None = None) -> dict:

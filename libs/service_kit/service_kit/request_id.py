@@ -54,5 +54,7 @@ class LogContextFilter(logging.Filter):
 
     def filter(self, record):
         record.service = self.service
-        record.request_id = get_request_id()
+        # django.request logs a rejected request after the middleware has let go of its id.
+        request = getattr(record, "request", None)
+        record.request_id = get_request_id() or getattr(request, "request_id", None)
         return True

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 def _install_test_keys() -> None:
+    # Tests run without collectstatic: let WhiteNoise find static files where they are.
+    os.environ.setdefault("WHITENOISE_AUTOREFRESH", "1")
     if os.environ.get("JWT_TEST_KEYS_INSTALLED"):
         return
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -1,0 +1,1 @@
+"""The kit's own tests, run against a minimal Django project named "kit"."""

@@ -1,0 +1,54 @@
+"""The error envelope outside and inside DRF: unknown routes, crashes, unparsable bodies."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from .helpers import assert_envelope
+
+
+@pytest.mark.parametrize("path", ["/nope/", "/api/kit/nope/", "/admin-ish/"])
+def test_unknown_route_is_404_json_envelope(api_client, path):
+    response = api_client.get(path, HTTP_ACCEPT="text/html")
+
+    assert_envelope(response, status=404, error_type="client_error", code="not_found")
+
+
+@pytest.fixture
+def crash_client():
+    return APIClient(raise_request_exception=False)
+
+
+def test_crash_in_a_drf_view_is_500_envelope_without_details(crash_client):
+    response = crash_client.get("/api/kit/boom/")
+
+    body = assert_envelope(response, status=500, error_type="server_error")
+    assert "boom" not in response.content.decode()
+    assert body["errors"][0]["attr"] is None
+
+
+def test_crash_in_a_plain_view_is_500_envelope(crash_client):
+    response = crash_client.get("/plain/boom/")
+
+    assert_envelope(response, status=500, error_type="server_error", code="error")
+    assert "plain boom" not in response.content.decode()
+
+
+def test_unparsable_json_is_400_parse_error(staff_client):
+    response = staff_client.post("/api/kit/notes/", data=b'{"text": ', content_type="application/json")
+
+    assert_envelope(response, status=400, error_type="client_error", code="parse_error")
+
+
+def test_form_body_is_415(staff_client):
+    response = staff_client.post("/api/kit/notes/", data=b"text=hi", content_type="application/x-www-form-urlencoded")
+
+    assert_envelope(response, status=415, error_type="client_error", code="unsupported_media_type")
+
+
+def test_body_over_the_upload_limit_is_413_envelope(staff_client):
+    staff_client.raise_request_exception = False
+    oversized = b'{"text": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+
+    response = staff_client.post("/api/kit/notes/", data=oversized, content_type="application/json")
+
+    assert_envelope(response, status=413, error_type="client_error")

@@ -1,0 +1,88 @@
+"""Views that exercise the kit's defaults: authentication, permissions, pagination, logging, errors."""
+
+import logging
+
+from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from service_kit.permissions import IsStaffOrReadOnly
+
+logger = logging.getLogger("tests.views")
+
+NUMBER_COUNT = 250
+
+
+class IdentitySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    email = serializers.EmailField()
+    is_staff = serializers.BooleanField()
+
+
+class WhoAmIView(generics.GenericAPIView):
+    """The caller as the default (token) authentication sees it."""
+
+    serializer_class = IdentitySerializer
+
+    def get(self, request):
+        user = request.user
+        return Response(self.get_serializer({"id": user.id, "email": user.email, "is_staff": user.is_staff}).data)
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=100)
+
+
+class NoteView(generics.GenericAPIView):
+    """Anyone reads; only staff writes."""
+
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = NoteSerializer
+
+    def get(self, request):
+        return Response(self.get_serializer({"text": "hello"}).data)
+
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.data, status=201)
+
+
+class NumberSerializer(serializers.Serializer):
+    value = serializers.IntegerField()
+
+
+class NumberListView(generics.ListAPIView):
+    """A paginated list over in-memory data, so pagination is tested without a model."""
+
+    permission_classes = [AllowAny]
+    serializer_class = NumberSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return [{"value": value} for value in range(NUMBER_COUNT)]
+
+
+class LogView(generics.GenericAPIView):
+    """Writes one log line while handling the request."""
+
+    permission_classes = [AllowAny]
+    serializer_class = NoteSerializer
+
+    def get(self, request):
+        logger.info("log view called")
+        return Response(self.get_serializer({"text": "logged"}).data)
+
+
+class BoomView(generics.GenericAPIView):
+    """Crashes inside DRF."""
+
+    permission_classes = [AllowAny]
+    serializer_class = NoteSerializer
+
+    def get(self, request):
+        raise RuntimeError("boom")
+
+
+def plain_boom(request):
+    """Crashes outside DRF, so Django's handler500 answers."""
+    raise RuntimeError("plain boom")

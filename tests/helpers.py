@@ -1,0 +1,93 @@
+"""HTTP session, error-envelope assertion and token forgeries for the end-to-end tests."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+SERVICES = ["users", "inventory", "orders", "payments"]
+ERROR_TYPES = {"validation_error", "client_error", "server_error"}
+
+
+class GatewaySession(requests.Session):
+    """A session whose paths ("/api/...") are relative to the gateway, with a default timeout."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        super().__init__()
+        self.base_url = base_url
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        if url.startswith("/"):
+            url = self.base_url + url
+        return super().request(method, url, *args, **kwargs)
+
+    def post_patiently(self, path: str, **kwargs) -> requests.Response:
+        """POST, waiting out nginx's rate limit (429) on the throttled auth endpoints."""
+        for _ in range(60):
+            response = self.post(path, **kwargs)
+            if response.status_code != 429:
+                return response
+            time.sleep(0.25)
+        return response
+
+
+def assert_envelope(response: requests.Response, status: int, error_type: str | None = None) -> dict:
+    """The response is API.md's error envelope, as JSON, with the given status."""
+    assert response.status_code == status, f"{response.status_code}: {response.text[:500]}"
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers["Content-Type"]
+    body = response.json()
+    assert body["type"] in ERROR_TYPES, body
+    if error_type is not None:
+        assert body["type"] == error_type, body
+    assert body["errors"], body
+    assert {"code", "detail", "attr"} <= set(body["errors"][0]), body
+    return body
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token_parts(token: str) -> tuple[dict, dict]:
+    """Header and claims of a token, not verified."""
+    return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+
+
+def fresh_private_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def sign_with_fresh_key(header: dict, claims: dict) -> str:
+    """RS256 with a key the platform never saw, keeping the real header (and its `kid`)."""
+    extra = {key: value for key, value in header.items() if key not in {"alg", "typ"}}
+    return jwt.encode(claims, fresh_private_pem(), algorithm="RS256", headers=extra)
+
+
+def unsigned(header: dict, claims: dict) -> str:
+    """`alg: none` with an empty signature."""
+    return f"{_b64(json.dumps({**header, 'alg': 'none'}).encode())}.{_b64(json.dumps(claims).encode())}."
+
+
+def hs256(header: dict, claims: dict, secret: bytes) -> str:
+    """HS256 by hand: PyJWT refuses a PEM key as an HMAC secret, an attacker does not."""
+    signing_input = f"{_b64(json.dumps({**header, 'alg': 'HS256'}).encode())}.{_b64(json.dumps(claims).encode())}"
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def public_pem_from_jwk(jwk: dict) -> bytes:
+    public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

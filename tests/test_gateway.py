@@ -1,0 +1,125 @@
+"""The gateway: routing to every service, shared operator pages, nginx's limits and request ids."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from openapi_spec_validator import validate
+
+from .helpers import SERVICES, assert_envelope
+
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_health_of_every_service_is_ok(api, service):
+    response = api.get(f"/api/{service}/health/")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_schema_of_every_service_is_valid_openapi_3(api, service):
+    response = api.get(f"/api/{service}/schema/", params={"format": "json"})
+
+    assert response.status_code == 200, response.text
+    schema = response.json()
+    validate(schema)
+    assert schema["openapi"].startswith("3.")
+    assert any(path.startswith(f"/api/{service}/") for path in schema["paths"])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_schema_is_served_for_the_openapi_json_media_type(api, service):
+    response = api.get(f"/api/{service}/schema/", headers={"Accept": "application/vnd.oai.openapi+json"})
+
+    assert response.status_code == 200, response.text
+    validate(response.json())
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_docs_of_every_service_are_swagger_ui(api, service):
+    response = api.get(f"/api/{service}/docs/")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "swagger" in response.text.lower()
+
+
+@pytest.mark.parametrize("path", ["/nope/", "/api/nope/", "/api/users/nope/", "/api/orders/nope/nope/"])
+def test_unknown_route_is_404_json_envelope(api, path):
+    response = api.get(path, headers={"Accept": "text/html"})
+
+    assert_envelope(response, 404, "client_error")
+
+
+def test_body_over_the_size_limit_is_413_envelope(api):
+    body = b'{"email": "big@example.com", "password": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+
+    response = api.post("/api/users/register/", data=body, headers={"Content-Type": "application/json"})
+
+    assert_envelope(response, 413)
+
+
+def test_burst_of_sign_in_attempts_is_throttled_with_429_envelope(make_session):
+    session = make_session()
+
+    def attempt(_):
+        return session.post("/api/users/token/", json={"email": "nobody@example.com", "password": "wrong"})
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(attempt, range(40)))
+
+    statuses = {response.status_code for response in responses}
+    assert statuses <= {401, 429}, statuses
+    throttled = [response for response in responses if response.status_code == 429]
+    assert throttled, "no 429 in 40 concurrent sign-in attempts"
+    body = assert_envelope(throttled[0], 429, "client_error")
+    assert body["errors"][0]["code"] == "throttled"
+
+
+def test_client_request_id_is_echoed(api):
+    response = api.get("/api/users/health/", headers={"X-Request-ID": "e2e-trace-1234"})
+
+    assert response.headers["X-Request-ID"] == "e2e-trace-1234"
+
+
+def test_missing_request_id_is_generated_per_request(api):
+    first = api.get("/api/inventory/health/").headers["X-Request-ID"]
+    second = api.get("/api/inventory/health/").headers["X-Request-ID"]
+
+    assert SAFE_REQUEST_ID.match(first)
+    assert SAFE_REQUEST_ID.match(second)
+    assert first != second
+
+
+@pytest.mark.parametrize(
+    "malformed", ["a" * 500, "has spaces; and <markup>", 'quote"d'], ids=["long", "markup", "quote"]
+)
+def test_malformed_request_id_is_replaced(api, malformed):
+    response = api.get("/api/orders/health/", headers={"X-Request-ID": malformed})
+
+    echoed = response.headers["X-Request-ID"]
+    assert echoed != malformed
+    assert SAFE_REQUEST_ID.match(echoed)
+
+
+def test_error_responses_carry_the_request_id(api):
+    response = api.get("/nope/", headers={"X-Request-ID": "e2e-trace-404"})
+
+    assert response.status_code == 404
+    assert response.headers["X-Request-ID"] == "e2e-trace-404"
+
+
+def test_flower_requires_credentials(api):
+    response = api.get("/flower/", allow_redirects=False)
+
+    assert response.status_code == 401
+
+
+def test_flower_opens_with_its_credentials(api, flower_credentials):
+    response = api.get("/flower/", auth=flower_credentials)
+
+    assert response.status_code == 200
+    assert "flower" in response.text.lower()

@@ -1,0 +1,124 @@
+"""HTTP views of users_svc: registration, tokens, the caller's profile and the public keys."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from .keys import public_jwk
+from .selectors import user_get_active
+from .serializers import (
+    JWKSSerializer,
+    ProfileSerializer,
+    RefreshInputSerializer,
+    RegisterSerializer,
+    TokenObtainSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from .services import token_pair_issue, token_refresh, token_revoke, user_profile_update, user_register
+
+
+class BearerChallengeMixin:
+    """A failed sign-in on a view without authenticators is still a 401 with a Bearer challenge."""
+
+    def get_authenticate_header(self, request):
+        # Without authenticators DRF would turn 401 into 403.
+        return 'Bearer realm="api"'
+
+
+class RegisterApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = RegisterSerializer
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(BearerChallengeMixin, APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = TokenObtainSerializer
+
+    @extend_schema(request=TokenObtainSerializer, responses={200: TokenPairSerializer})
+    def post(self, request):
+        serializer = TokenObtainSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request, **serializer.validated_data)
+        if user is None:
+            raise exceptions.AuthenticationFailed(
+                "No active account found with the given credentials.", code="no_active_account"
+            )
+        return Response(token_pair_issue(user=user))
+
+
+class TokenRefreshApi(BearerChallengeMixin, APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = RefreshInputSerializer
+
+    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer})
+    def post(self, request):
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            pair = token_refresh(refresh=serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Response(pair)
+
+
+class TokenRevokeApi(APIView):
+    serializer_class = RefreshInputSerializer
+
+    @extend_schema(request=RefreshInputSerializer, responses={205: None})
+    def post(self, request):
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token_revoke(refresh=serializer.validated_data["refresh"], user_id=request.user.id)
+        except TokenError as exc:
+            raise exceptions.ValidationError({"refresh": [str(exc)]}, code="token_not_valid") from exc
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class MeApi(APIView):
+    serializer_class = ProfileSerializer
+
+    def get_user(self, request):
+        # Tokens outlive accounts: the account must still exist and be active.
+        user = user_get_active(user_id=request.user.id)
+        if user is None:
+            raise exceptions.AuthenticationFailed("User not found or inactive.", code="user_not_found")
+        return user
+
+    @extend_schema(responses={200: ProfileSerializer})
+    def get(self, request):
+        return Response(ProfileSerializer(self.get_user(request)).data)
+
+    @extend_schema(request=ProfileSerializer, responses={200: ProfileSerializer})
+    def patch(self, request):
+        user = self.get_user(request)
+        serializer = ProfileSerializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = user_profile_update(user=user, **serializer.validated_data)
+        return Response(ProfileSerializer(user).data)
+
+
+class JWKSApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = JWKSSerializer
+
+    @extend_schema(responses={200: JWKSSerializer})
+    def get(self, request):
+        return Response({"keys": [public_jwk(settings.SIMPLE_JWT["VERIFYING_KEY"])]})
