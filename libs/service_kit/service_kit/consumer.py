@@ -33,15 +33,22 @@ def message_handler(message_type: str) -> Callable:
 
 
 def process_once(handler: Callable[[Message], None], message: Message) -> bool:
-    """Run the handler unless this message id was processed before; False for a duplicate."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ProcessedMessage.objects.create(message_id=message.id, type=message.type)
-        except IntegrityError:
-            return False
-        handler(message)
-    return True
+    """Run the handler unless this message id was processed before; False for a duplicate.
+
+    Inside the handler the request id is the message's correlation id, so its logs and the messages
+    it sends carry the id of the request that started the work."""
+    token = set_request_id(message.correlation_id)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    ProcessedMessage.objects.create(message_id=message.id, type=message.type)
+            except IntegrityError:
+                return False
+            handler(message)
+        return True
+    finally:
+        reset_request_id(token)
 
 
 def dead_letter_record(*, envelope, message_id, message_type: str, error: str) -> None:

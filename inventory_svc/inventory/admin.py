@@ -1,0 +1,54 @@
+"""Operator pages: the catalogue is editable; reservations belong to the saga and are read-only."""
+
+from django.contrib import admin
+
+from .models import Product, Reservation, ReservationLine
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "price", "on_hand", "reserved", "available"]
+    search_fields = ["sku", "name"]
+    readonly_fields = ["reserved", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The SKU is what reservation lines point at, and stock moves only through restock and orders
+        # (single UPDATEs), so a form never writes back a stale count.
+        return [*self.readonly_fields, "sku", "on_hand"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+        else:
+            obj.save()
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    fields = ["product", "quantity", "unit_price"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    list_display = ["order_id", "status", "reject_reason", "created_at", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["=order_id"]
+    inlines = [ReservationLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
