@@ -24,7 +24,7 @@ lint: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	@for svc in $(SERVICES); do \
-		(cd $$svc && ../$(PY) manage.py makemigrations --check --dry-run >/dev/null) \
+		(cd $$svc && ../$(PY) -W ignore::RuntimeWarning manage.py makemigrations --check --dry-run >/dev/null) \
 		|| { echo "$$svc: migrations missing (run makemigrations)"; exit 1; }; \
 	done
 

@@ -10,6 +10,7 @@ from .health import HealthView
 def service_urlpatterns(name: str, api_urls) -> list:
     admin.site.site_header = f"{name}_svc administration"
     admin.site.site_title = f"{name}_svc admin"
+    admin.site.site_url = f"/api/{name}/docs/"
     return [
         path(f"admin/{name}/", admin.site.urls),
         path(f"api/{name}/health/", HealthView.as_view(), name="health"),
