@@ -1,12 +1,6 @@
 """Payloads of the messages inventory_svc receives, checked before any handler acts on them."""
 
-import logging
-from typing import Any
-
 from rest_framework import serializers
-from service_kit.events import Message
-
-logger = logging.getLogger(__name__)
 
 MAX_LINES = 50
 MAX_LINE_QUANTITY = 1000
@@ -36,15 +30,3 @@ class OrderPayload(serializers.Serializer):
     """inventory.commit, inventory.release and inventory.restock carry the order id only."""
 
     order_id = serializers.UUIDField()
-
-
-def payload_or_none(serializer_class: type[serializers.Serializer], message: Message) -> dict[str, Any] | None:
-    """The validated payload, or None (logged) when it is malformed: retrying would not mend it."""
-    serializer = serializer_class(data=message.payload)
-    if serializer.is_valid():
-        return serializer.validated_data
-    logger.warning(
-        "malformed payload ignored",
-        extra={"message_type": message.type, "message_id": message.id, "errors": serializer.errors},
-    )
-    return None

@@ -3,11 +3,11 @@
 import logging
 from collections.abc import Callable
 
-from service_kit.consumer import message_handler
+from service_kit.consumer import message_handler, payload_or_none
 from service_kit.events import Message
 
 from . import services
-from .events import OrderPayload, ReservePayload, payload_or_none
+from .events import OrderPayload, ReservePayload
 from .models import Reservation
 
 logger = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ dead-letter table for an operator to inspect and replay.
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 from django.db import IntegrityError, transaction
@@ -30,6 +31,19 @@ def message_handler(message_type: str) -> Callable:
         return task
 
     return decorator
+
+
+def payload_or_none(serializer_class, message: Message) -> dict[str, Any] | None:
+    """The payload validated by a DRF serializer, or None (logged) when it is malformed: retrying would
+    not mend it, so a handler drops it rather than crash."""
+    serializer = serializer_class(data=message.payload)
+    if serializer.is_valid():
+        return serializer.validated_data
+    logger.warning(
+        "malformed payload ignored",
+        extra={"message_type": message.type, "message_id": message.id, "errors": serializer.errors},
+    )
+    return None
 
 
 def process_once(handler: Callable[[Message], None], message: Message) -> bool:

@@ -56,6 +56,7 @@ def jwt_settings(*, signing_key: str | None = None) -> dict:
 def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: bool = True) -> dict:
     """Everything the four services configure alike. `name` is the service's short name ("orders")."""
     debug = env_bool("DJANGO_DEBUG")
+    tls = env_bool("DJANGO_TLS")
     redis_url = env("REDIS_URL", "redis://127.0.0.1:6379/0")
     settings = {
         # GENERAL
@@ -144,11 +145,14 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         # Four admins share one host: each keeps its own cookies, so signing in to one keeps the others.
         "SESSION_COOKIE_NAME": f"{name}_sessionid",
         "CSRF_COOKIE_NAME": f"{name}_csrftoken",
-        "SESSION_COOKIE_SECURE": env_bool("DJANGO_SECURE_COOKIES"),
-        "CSRF_COOKIE_SECURE": env_bool("DJANGO_SECURE_COOKIES"),
-        "SECURE_HSTS_SECONDS": int(env("DJANGO_HSTS_SECONDS", "0")),
-        "SECURE_HSTS_INCLUDE_SUBDOMAINS": env_bool("DJANGO_HSTS_SECONDS"),
-        "SECURE_SSL_REDIRECT": env_bool("DJANGO_SSL_REDIRECT"),
+        # DJANGO_TLS=1: the site is served over HTTPS (TLS ends at a proxy in front of nginx).
+        "SESSION_COOKIE_SECURE": tls,
+        "CSRF_COOKIE_SECURE": tls,
+        "SECURE_SSL_REDIRECT": tls,
+        "SECURE_REDIRECT_EXEMPT": [r"^api/[a-z]+/health/$"],
+        "SECURE_HSTS_SECONDS": int(env("DJANGO_HSTS_SECONDS", "31536000" if tls else "0")),
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": tls,
+        "SECURE_HSTS_PRELOAD": tls,
         "X_FRAME_OPTIONS": "DENY",
         "DATA_UPLOAD_MAX_MEMORY_SIZE": 1024 * 1024,
         # REST FRAMEWORK

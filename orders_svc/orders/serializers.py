@@ -1,0 +1,54 @@
+"""Input and output shapes of the orders API (API.md): fields listed, money as two-place strings."""
+
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from rest_framework import serializers
+
+from .models import Order, OrderLine
+from .services import MAX_LINE_QUANTITY, PAYMENT_METHODS
+
+MAX_LINES = 50
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+
+
+class OrderPlaceInputSerializer(serializers.Serializer):
+    lines = serializers.ListField(child=OrderLineInputSerializer(), allow_empty=False, max_length=MAX_LINES)
+    payment_method = serializers.ChoiceField(choices=PAYMENT_METHODS)
+
+    def validate_lines(self, lines):
+        skus = [line["sku"] for line in lines]
+        if len(set(skus)) != len(skus):
+            raise serializers.ValidationError("Each sku may appear only once in an order.", code="duplicate_sku")
+        return lines
+
+
+class OrderLineOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "quantity", "unit_price"]
+        read_only_fields = fields
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    lines = OrderLineOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "status", "lines", "total", "currency", "cancel_reason", "created_at"]
+        read_only_fields = fields
+
+
+class IdempotencyKeyReusedErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[("idempotency_key_reused", "idempotency_key_reused")])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class IdempotencyKeyReusedResponseSerializer(serializers.Serializer):
+    """The 422 envelope, for the schema."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = IdempotencyKeyReusedErrorSerializer(many=True)

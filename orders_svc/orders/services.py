@@ -1,0 +1,342 @@
+"""Writes on orders: placing one, moving it along the saga forward only, and the saga's messages."""
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from service_kit.outbox import outbox_enqueue
+
+from .models import CancelReason, Order, OrderLine, OrderStatus, OrderStatusChange
+
+logger = logging.getLogger(__name__)
+
+MAX_LINE_QUANTITY = 1000
+# Stripe's test tokens, the only methods the simulated card gateway knows.
+PAYMENT_METHODS = ("pm_card_visa", "pm_card_chargeDeclined")
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+EXPIRE_BATCH_SIZE = 100
+
+# Where each status may go next; cancelled is terminal.
+_NEXT_STATUSES = {
+    OrderStatus.PENDING: {OrderStatus.RESERVED, OrderStatus.CANCELLED},
+    OrderStatus.RESERVED: {OrderStatus.CONFIRMED, OrderStatus.CANCELLED},
+    OrderStatus.CONFIRMED: {OrderStatus.CANCELLED},
+    OrderStatus.CANCELLED: set(),
+}
+
+
+class OrderError(Exception):
+    """A request the order rules refuse."""
+
+
+class InvalidOrder(OrderError):
+    """The lines of a new order break a rule (none, a repeated sku, a quantity out of range)."""
+
+
+class InvalidTransition(OrderError):
+    """The order cannot move to the requested status from where it is."""
+
+
+class IdempotencyConflict(OrderError):
+    """The idempotency key was already used by this user with a different request."""
+
+
+def order_fingerprint(*, lines: Sequence[Mapping], payment_method: str) -> str:
+    """SHA-256 of the request in canonical form, so key order and line order do not matter."""
+    canonical = {
+        "lines": sorted([str(line["sku"]), int(line["quantity"])] for line in lines),
+        "payment_method": payment_method,
+    }
+    return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
+
+
+def _validate_lines(lines: Sequence[Mapping]) -> None:
+    if not lines:
+        raise InvalidOrder("An order needs at least one line.")
+    skus = [line["sku"] for line in lines]
+    if len(set(skus)) != len(skus):
+        raise InvalidOrder("Each sku may appear only once in an order.")
+    for line in lines:
+        if not 1 <= int(line["quantity"]) <= MAX_LINE_QUANTITY:
+            raise InvalidOrder(f"Quantity must be between 1 and {MAX_LINE_QUANTITY}.")
+
+
+def _order_replayed(*, user_id: UUID | str, idempotency_key: str, fingerprint: str) -> Order | None:
+    order = Order.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
+    if order is not None and order.request_fingerprint != fingerprint:
+        raise IdempotencyConflict("This Idempotency-Key was already used with a different request.")
+    return order
+
+
+def _idempotency_key_free_if_expired(*, user_id: UUID | str, idempotency_key: str) -> None:
+    """A key older than its lifetime no longer counts: clear it on the old order so it can be used again."""
+    cutoff = timezone.now() - IDEMPOTENCY_KEY_LIFETIME
+    Order.objects.filter(user_id=user_id, idempotency_key=idempotency_key, created_at__lt=cutoff).update(
+        idempotency_key=None
+    )
+
+
+def _order_create_or_replay(
+    *,
+    user_id: UUID | str,
+    lines: Sequence[Mapping],
+    payment_method: str,
+    idempotency_key: str | None,
+    correlation_id: str,
+) -> tuple[Order, bool]:
+    _validate_lines(lines)
+    fingerprint = order_fingerprint(lines=lines, payment_method=payment_method)
+    with transaction.atomic():
+        if idempotency_key is not None:
+            _idempotency_key_free_if_expired(user_id=user_id, idempotency_key=idempotency_key)
+            replayed = _order_replayed(user_id=user_id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            if replayed is not None:
+                return replayed, False
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    user_id=user_id,
+                    payment_method=payment_method,
+                    idempotency_key=idempotency_key,
+                    request_fingerprint=fingerprint,
+                    correlation_id=correlation_id,
+                )
+                OrderLine.objects.bulk_create(
+                    OrderLine(order=order, sku=line["sku"], quantity=line["quantity"]) for line in lines
+                )
+                OrderStatusChange.objects.create(order=order, status=order.status)
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer as its replay.
+            if idempotency_key is None:
+                raise
+            replayed = _order_replayed(user_id=user_id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            if replayed is None:
+                raise
+            return replayed, False
+    return order, True
+
+
+def order_create(
+    *,
+    user_id: UUID | str,
+    lines: Sequence[Mapping],
+    payment_method: str,
+    idempotency_key: str | None = None,
+    correlation_id: str = "",
+) -> Order:
+    """Store a pending order with its lines and first history row.
+
+    With an idempotency key this user used in the last 24 hours, the first order comes back when the
+    request is the same, and IdempotencyConflict is raised when it differs.
+    """
+    order, _ = _order_create_or_replay(
+        user_id=user_id,
+        lines=lines,
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+        correlation_id=correlation_id,
+    )
+    return order
+
+
+def order_place(
+    *,
+    user_id: UUID | str,
+    lines: Sequence[Mapping],
+    payment_method: str,
+    idempotency_key: str | None = None,
+    correlation_id: str = "",
+) -> tuple[Order, bool]:
+    """Store a pending order and ask inventory to reserve its lines, in one transaction.
+
+    Returns the order and whether it is new; a replayed idempotent request sends nothing again.
+    """
+    with transaction.atomic():
+        order, created = _order_create_or_replay(
+            user_id=user_id,
+            lines=lines,
+            payment_method=payment_method,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+        )
+        if created:
+            _send(
+                order=order,
+                type="inventory.reserve",
+                payload={"lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines]},
+            )
+    return order, created
+
+
+def _check_transition(*, from_status: str, to_status: str, reason: str | None) -> None:
+    if to_status not in _NEXT_STATUSES.get(from_status, set()):
+        raise InvalidTransition(f"An order cannot go from {from_status} to {to_status}.")
+    if to_status != OrderStatus.CANCELLED:
+        if reason is not None:
+            raise InvalidTransition("Only a cancellation takes a reason.")
+        return
+    if reason not in CancelReason.values:
+        raise InvalidTransition("A cancellation needs a known reason.")
+    if from_status == OrderStatus.CONFIRMED and reason != CancelReason.CANCELLED_BY_CUSTOMER:
+        raise InvalidTransition("A confirmed order can only be cancelled by its customer.")
+
+
+@transaction.atomic
+def order_transition(*, order: Order, to_status: str, reason: str | None = None) -> Order:
+    """Move the order to `to_status` and record it in the history, in one transaction.
+
+    The row is locked and checked as stored, so two saga steps racing on one order cannot both win.
+    Reserving needs the total saved first (a database check guards it).
+    """
+    current_status = Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
+    _check_transition(from_status=current_status, to_status=to_status, reason=reason)
+    order.status = to_status
+    order.cancel_reason = reason
+    update_fields = ["status", "cancel_reason", "updated_at"]
+    if to_status == OrderStatus.RESERVED:
+        order.reserved_at = timezone.now()
+        update_fields.append("reserved_at")
+    order.save(update_fields=update_fields)
+    OrderStatusChange.objects.create(order=order, status=to_status, reason=reason)
+    return order
+
+
+def _send(*, order: Order, type: str, payload: dict[str, Any] | None = None) -> None:
+    """Enqueue a saga message about the order, correlated with the request that placed it."""
+    outbox_enqueue(
+        type=type, payload={"order_id": str(order.id), **(payload or {})}, correlation_id=order.correlation_id or None
+    )
+
+
+def _order_locked(*, order_id: UUID | str) -> Order | None:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        logger.warning("message about an unknown order ignored", extra={"order_id": str(order_id)})
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: UUID | str) -> Order:
+    """Cancel at the customer's request; what already happened is compensated.
+
+    Reserved: the stock is released. Confirmed: the payment is refunded and the stock returned.
+    An order already cancelled stays as it is.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    previous = order.status
+    if previous == OrderStatus.CANCELLED:
+        return order
+    order_transition(order=order, to_status=OrderStatus.CANCELLED, reason=CancelReason.CANCELLED_BY_CUSTOMER)
+    if previous == OrderStatus.RESERVED:
+        _send(order=order, type="inventory.release")
+    elif previous == OrderStatus.CONFIRMED:
+        _send(order=order, type="payments.refund")
+        _send(order=order, type="inventory.restock")
+    return order
+
+
+@transaction.atomic
+def order_mark_reserved(
+    *, order_id: UUID | str, lines: Sequence[Mapping], total: Decimal, currency: str
+) -> Order | None:
+    """Inventory holds the stock: price the pending order, reserve it and ask payments to charge it.
+
+    A customer may have cancelled while it was pending: then the stock held for it is released.
+    """
+    order = _order_locked(order_id=order_id)
+    if order is None:
+        return None
+    if order.status == OrderStatus.CANCELLED:
+        _send(order=order, type="inventory.release")
+        return order
+    if order.status != OrderStatus.PENDING:
+        return order  # a repeated reply
+    prices = {line["sku"]: line["unit_price"] for line in lines}
+    order_lines = list(order.lines.all())
+    if {line.sku for line in order_lines} != set(prices):
+        logger.error("reservation that does not price the order's lines ignored", extra={"order_id": str(order.id)})
+        return order
+    for line in order_lines:
+        line.unit_price = prices[line.sku]
+    OrderLine.objects.bulk_update(order_lines, ["unit_price"])
+    order.total = total
+    order.currency = currency
+    order.save(update_fields=["total", "currency", "updated_at"])
+    order_transition(order=order, to_status=OrderStatus.RESERVED)
+    _send(
+        order=order,
+        type="payments.charge",
+        payload={
+            "user_id": str(order.user_id),
+            "amount": f"{order.total:.2f}",
+            "currency": order.currency,
+            "payment_method": order.payment_method,
+        },
+    )
+    return order
+
+
+@transaction.atomic
+def order_mark_rejected(*, order_id: UUID | str, reason: str) -> Order | None:
+    """Inventory could not hold the stock: the pending order is cancelled with its reason."""
+    order = _order_locked(order_id=order_id)
+    if order is not None and order.status == OrderStatus.PENDING:
+        order_transition(order=order, to_status=OrderStatus.CANCELLED, reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_mark_paid(*, order_id: UUID | str) -> Order | None:
+    """The charge succeeded: the reserved order is confirmed and its stock sold.
+
+    An order cancelled meanwhile (expired, or by its customer) is refunded instead.
+    """
+    order = _order_locked(order_id=order_id)
+    if order is None:
+        return None
+    if order.status == OrderStatus.RESERVED:
+        order_transition(order=order, to_status=OrderStatus.CONFIRMED)
+        _send(order=order, type="inventory.commit")
+    elif order.status == OrderStatus.CANCELLED:
+        _send(order=order, type="payments.refund")
+    return order
+
+
+@transaction.atomic
+def order_mark_declined(*, order_id: UUID | str) -> Order | None:
+    """The charge was declined: the reserved order is cancelled and its stock released."""
+    order = _order_locked(order_id=order_id)
+    if order is not None and order.status == OrderStatus.RESERVED:
+        order_transition(order=order, to_status=OrderStatus.CANCELLED, reason=CancelReason.PAYMENT_DECLINED)
+        _send(order=order, type="inventory.release")
+    return order
+
+
+@transaction.atomic
+def orders_expire_stale() -> int:
+    """Cancel orders reserved longer than ORDER_PAYMENT_TIMEOUT and release their stock.
+
+    Run by the outbox relay every sweep; rows another process holds are skipped, not waited for.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT)
+    stale = (
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(status=OrderStatus.RESERVED, reserved_at__lt=cutoff)
+        .order_by("reserved_at")[:EXPIRE_BATCH_SIZE]
+    )
+    expired = 0
+    for order in stale:
+        order_transition(order=order, to_status=OrderStatus.CANCELLED, reason=CancelReason.EXPIRED)
+        _send(order=order, type="inventory.release")
+        expired += 1
+    if expired:
+        logger.info("reserved orders expired", extra={"count": expired})
+    return expired
