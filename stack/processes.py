@@ -22,7 +22,7 @@ WEB_COMMAND = [
     "--workers", "${WEB_WORKERS}",
     "--timeout", "30",
     "--graceful-timeout", "20",
-    "--access-logfile", "-",
+    "--config", "python:service_kit.gunicorn_conf",
     "--name", "${SERVICE_NAME}-web",
 ]  # fmt: skip
 WORKER_COMMAND = [

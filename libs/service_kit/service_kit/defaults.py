@@ -212,6 +212,8 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         "CELERY_BROKER_CONNECTION_TIMEOUT": 2,
         "CELERY_BROKER_CONNECTION_MAX_RETRIES": None,
         "CELERY_TASK_IGNORE_RESULT": True,
+        # Workers log through Django's LOGGING (JSON lines with service and request id).
+        "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
         "CELERY_WORKER_SEND_TASK_EVENTS": True,
         "CELERY_TASK_SEND_SENT_EVENT": True,
         # SERVICE KIT
