@@ -20,25 +20,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 stamp=.venv/.installed
-sources=(constraints.txt pyproject.toml libs/service_kit/pyproject.toml */pyproject.toml)
+sources=(constraints.txt pyproject.toml libs/service_kit/pyproject.toml */pyproject.toml stack/requirements.py)
 if [ -f "$stamp" ] && [ -z "$(find "${sources[@]}" -newer "$stamp" 2>/dev/null)" ]; then
     exit 0
 fi
 echo "[bootstrap] virtual environment .venv"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 # Each service's and the repository's own declared dependencies, pinned by constraints.txt.
-requirements=$(.venv/bin/python - <<'PY'
-import glob, tomllib
-names = set()
-for path in ["pyproject.toml", "libs/service_kit/pyproject.toml", *glob.glob("*_svc/pyproject.toml")]:
-    project = tomllib.load(open(path, "rb"))["project"]
-    names.update(project.get("dependencies", []))
-    for extra in project.get("optional-dependencies", {}).values():
-        names.update(extra)
-names.discard("service-kit")
-print("\n".join(sorted(names)))
-PY
-)
+requirements=$(.venv/bin/python stack/requirements.py --all)
 .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt $requirements
 .venv/bin/pip install -q --disable-pip-version-check --no-deps -e libs/service_kit
 touch "$stamp"

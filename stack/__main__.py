@@ -1,4 +1,4 @@
-"""`python -m stack up|down|status|ctl|env`: run the native stack under supervisord.
+"""`python -m stack up|down|status|ctl|env|compose`: run the native stack under supervisord.
 
 up      set up what is missing (clusters, roles, migrations, static files, staff, demo data),
         start every process, wait until the gateway answers, print the URLs and credentials;
@@ -6,6 +6,7 @@ up      set up what is missing (clusters, roles, migrations, static files, staff
 down    stop every process and supervisord.
 ctl     supervisorctl on this stack (`python -m stack ctl stop orders-worker`).
 env     shell exports for tests (GATEWAY_URL, ADMIN_EMAIL, ...).
+compose print docker-compose.yml, generated from the same process list.
 """
 
 import argparse
@@ -19,7 +20,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from . import render
+from . import compose, render
 from .config import ROOT, SERVICES, StackConfig
 from .processes import VENV_BIN, postgres_bin, run_as, service_env
 
@@ -239,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("down")
     sub.add_parser("status")
     sub.add_parser("env")
+    sub.add_parser("compose")
     ctl = sub.add_parser("ctl")
     ctl.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -267,6 +269,8 @@ def main(argv: list[str] | None = None) -> None:
         print(stack.ctl("status", check=False).stdout, end="")
     elif args.command == "env":
         print(stack.shell_env())
+    elif args.command == "compose":
+        print(compose.render(), end="")
     elif args.command == "ctl":
         result = stack.ctl(*args.args, check=False)
         print(result.stdout, end="", file=sys.stdout)

@@ -1,0 +1,20 @@
+# Flower for the Compose stack, the release pinned in constraints.txt. Build context: the repository root.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+WORKDIR /app
+COPY constraints.txt ./
+# redis and packaging: what kombu's Redis transport imports. The pins match constraints.txt (tests/test_compose.py).
+RUN pip install --no-cache-dir -c constraints.txt flower==2.2.0 redis==8.1.0 packaging==26.4 \
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin flower
+
+USER 10001
+EXPOSE 5555
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5555/flower/healthcheck', timeout=4)"]
+# The flower process of stack/processes.py, with its broker and credentials, is docker-compose.yml's command.
+CMD ["celery", "flower", "--url_prefix=flower"]

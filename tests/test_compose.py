@@ -1,0 +1,318 @@
+"""Compose and the container images, checked without a Docker engine.
+
+docker-compose.yml must be the one generated from the native process list, valid under the Compose
+specification, with a healthcheck on every long-running container and every dependency waiting on health or
+completion; its commands and variable names must be the native stack's; each Dockerfile must pass hadolint, and
+each image's pinned requirements must be enough to load what its containers run. Needs no running stack.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from stack import compose
+from stack.__main__ import SETUP_COMMANDS
+from stack.config import ROOT, SERVICES, StackConfig
+from stack.processes import WEB_COMMAND, app_processes
+from stack.render import fill_template, nginx_values
+from stack.requirements import service_requirements
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILES = [ROOT / f"{service}_svc" / "Dockerfile" for service in SERVICES] + [ROOT / "stack" / "flower.Dockerfile"]
+
+
+@pytest.fixture(scope="module")
+def services() -> dict:
+    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+
+
+@pytest.fixture
+def native(tmp_path) -> StackConfig:
+    """A native stack configuration whose secrets are written to a temporary directory."""
+    return StackConfig(var=tmp_path, port_base=18000, gateway_port=8080)
+
+
+def tool(name: str) -> str:
+    """A program of the virtual environment (installed by scripts/bootstrap.sh), else from PATH."""
+    found = Path(sys.executable).parent / name
+    path = str(found) if found.exists() else shutil.which(name)
+    if not path:
+        pytest.fail(f"{name} is missing: run scripts/bootstrap.sh", pytrace=False)
+    return path
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined, comments dropped."""
+    lines = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
+    return [tuple(line.split(maxsplit=1)) for line in joined.splitlines() if line.strip()]
+
+
+def dockerfile_values(path: Path, instruction: str) -> list[str]:
+    return [arguments for name, arguments in dockerfile_instructions(path) if name == instruction]
+
+
+def test_committed_compose_file_is_the_one_generated_from_the_process_list():
+    assert COMPOSE_FILE.read_text() == compose.render(), (
+        "docker-compose.yml is stale: run `.venv/bin/python -m stack compose > docker-compose.yml`"
+    )
+
+
+def test_compose_file_validates_against_the_compose_specification():
+    argv = [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)]
+    result = subprocess.run(argv, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_long_running_container_has_a_healthcheck(services):
+    for name, service in services.items():
+        if name.endswith("-migrate"):
+            continue
+        check = service.get("healthcheck", {})
+        assert not check.get("disable") and check.get("test"), f"{name} has no healthcheck"
+        assert service.get("restart") == "unless-stopped", name
+
+
+def test_every_dependency_waits_for_health_or_for_a_one_shot_to_succeed(services):
+    for name, service in services.items():
+        for target, rule in service.get("depends_on", {}).items():
+            assert target in services, f"{name} depends on unknown {target}"
+            if target.endswith("-migrate"):
+                assert rule == {"condition": "service_completed_successfully"}, f"{name} -> {target}"
+            else:
+                assert rule == {"condition": "service_healthy"}, f"{name} -> {target}"
+                assert services[target]["healthcheck"]["test"], f"{target} has no healthcheck to wait for"
+
+
+def test_every_app_process_of_the_native_stack_is_one_container_and_nothing_else_is(services, native):
+    infrastructure = {"redis", "nginx", *(f"{s}-db" for s in SERVICES), *(f"{s}-migrate" for s in SERVICES)}
+    assert set(services) - infrastructure == {process.name for process in app_processes(native)}
+
+
+def test_app_containers_run_the_native_commands_filled_from_their_own_environment(services, native):
+    for process in app_processes(native):
+        container = services[process.name]
+        expected = [fill_template(part, container["environment"]) for part in process.command]
+        assert container["command"] == expected, process.name
+
+
+def test_app_containers_use_the_native_variable_names(services, native):
+    for process in app_processes(native):
+        names = set(process.env) - {"PATH"}  # the image's own PATH finds its programs
+        service = process.name.split("-")[0]
+        if service in {"inventory", "orders", "payments"}:
+            # They fetch users_svc's public key from its JWKS; only users_svc mounts the key volume.
+            names = names - {"JWT_PUBLIC_KEY_FILE"} | {"JWT_JWKS_URL"}
+        assert set(services[process.name]["environment"]) == names, process.name
+
+
+def test_one_shot_set_up_runs_the_native_set_up_commands_with_the_staff_account(services, native):
+    for service in SERVICES:
+        container = services[f"{service}-migrate"]
+        shell, flag, script = container["command"]
+        assert (shell, flag) == ("sh", "-c")
+        commands = [part.split()[2:] for part in script.split(" && ")]
+        assert commands == [args for args in SETUP_COMMANDS[service] if args[0] != "collectstatic"]
+        assert {"ADMIN_EMAIL", "ADMIN_PASSWORD", "DATABASE_URL"} <= set(container["environment"])
+        assert container["depends_on"] == {
+            f"{service}-db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }
+
+
+def test_web_worker_and_relay_of_a_service_share_its_image_and_wait_for_its_set_up(services):
+    for service in SERVICES:
+        for kind in ("web", "worker", "relay", "migrate"):
+            container = services[f"{service}-{kind}"]
+            assert container["build"] == {"context": ".", "dockerfile": f"{service}_svc/Dockerfile"}
+            assert container["image"] == f"shop-platform/{service}-svc"
+            if kind != "migrate":
+                assert container["depends_on"][f"{service}-migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_users_key_pair_is_in_a_volume_and_the_other_services_verify_with_its_jwks(services):
+    django_containers = {name: c for name, c in services.items() if "DATABASE_URL" in c.get("environment", {})}
+    assert len(django_containers) == 4 * len(SERVICES)
+    for name, container in django_containers.items():
+        env = container["environment"]
+        if env["SERVICE_NAME"] == "users":
+            assert "users-keys:/keys" in container["volumes"], name
+            assert env["JWT_PRIVATE_KEY_FILE"].startswith("/keys/"), name
+            assert env["JWT_PUBLIC_KEY_FILE"].startswith("/keys/"), name
+        else:
+            assert "volumes" not in container, name
+            assert "JWT_PRIVATE_KEY_FILE" not in env, name
+            assert env["JWT_JWKS_URL"] == "http://users-web:8000/api/users/jwks/", name
+    # The JWKS is asked for as users-web:8000, so users_svc must answer to that host name.
+    assert "users-web" in services["users-web"]["environment"]["DJANGO_ALLOWED_HOSTS"].split(",")
+
+
+def test_nginx_uses_the_native_template_with_compose_service_names_on_their_ports(services, native):
+    nginx = services["nginx"]
+    template = ROOT / "nginx" / "platform.conf.template"
+    assert f"./{template.relative_to(ROOT)}:/etc/nginx/templates/default.conf.template:ro" in nginx["volumes"]
+    env = nginx["environment"]
+    placeholders = set(re.findall(r"\$\{(\w+)\}", template.read_text()))
+    assert set(env) == set(nginx_values(native)) == placeholders
+    listening = {f"{s}-web": services[f"{s}-web"]["environment"]["WEB_BIND"].split(":")[1] for s in SERVICES}
+    listening["flower"] = services["flower"]["environment"]["FLOWER_PORT"]
+    upstreams = {name: value for name, value in env.items() if name.endswith("_UPSTREAM")}
+    assert len(upstreams) == len(SERVICES) + 1
+    for name, value in upstreams.items():
+        host, port = value.split(":")
+        assert host in services, f"{name}={value}: no such Compose service"
+        assert port == listening[host], f"{name}={value}: {host} listens on {listening[host]}"
+        assert nginx["depends_on"][host] == {"condition": "service_healthy"}
+    assert nginx["ports"] == [f"${{GATEWAY_PORT:-8080}}:{env['GATEWAY_LISTEN']}"]
+
+
+def test_every_compose_variable_is_documented_in_env_example_and_none_else():
+    used = set(re.findall(r"(?<!\$)\$\{(\w+)", COMPOSE_FILE.read_text()))
+    documented = set(re.findall(r"^(\w+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert used == documented
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_dockerfile_passes_hadolint(dockerfile):
+    result = subprocess.run([tool("hadolint"), "--no-color", str(dockerfile)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_image_runs_the_native_web_command_and_the_compose_healthcheck_as_a_non_root_user(service, services):
+    dockerfile = ROOT / f"{service}_svc" / "Dockerfile"
+    assert dockerfile_values(dockerfile, "FROM") == ["python:3.11-slim"]
+    image_env = {"WEB_BIND": "0.0.0.0:8000", "WEB_WORKERS": "2", "SERVICE_NAME": service}
+    assert json.loads(dockerfile_values(dockerfile, "CMD")[0]) == [fill_template(p, image_env) for p in WEB_COMMAND]
+    healthcheck = dockerfile_values(dockerfile, "HEALTHCHECK")[0]
+    assert json.loads(healthcheck.split(" CMD ", 1)[1]) == services[f"{service}-web"]["healthcheck"]["test"][1:]
+    assert dockerfile_values(dockerfile, "USER") == ["10001"]
+    assert f"STATIC_ROOT={services[f'{service}-web']['environment']['STATIC_ROOT']}" in dockerfile.read_text()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_image_installs_dependencies_before_copying_the_source(service):
+    steps = dockerfile_instructions(ROOT / f"{service}_svc" / "Dockerfile")
+    install = next(i for i, (name, arguments) in enumerate(steps) if name == "RUN" and "pip install" in arguments)
+    copied_before = " ".join(arguments for name, arguments in steps[:install] if name == "COPY")
+    assert "constraints.txt" in copied_before
+    assert f"{service}_svc/pyproject.toml" in copied_before
+    assert f"COPY {service}_svc {service}_svc" in [f"{name} {arguments}" for name, arguments in steps[install:]]
+
+
+def test_image_requirements_are_all_pinned_as_in_constraints():
+    def key(requirement: str) -> str:
+        return re.sub(r"\[.*\]", "", requirement).lower().replace("_", "-")
+
+    constraints = {key(line) for line in (ROOT / "constraints.txt").read_text().split()}
+    for service in SERVICES:
+        for requirement in service_requirements(ROOT, f"{service}_svc"):
+            assert "==" in requirement and key(requirement) in constraints, f"{service}: {requirement}"
+    flower_run = " ".join(dockerfile_values(ROOT / "stack" / "flower.Dockerfile", "RUN"))
+    for pin in re.findall(r"\b[\w.-]+==[\w.]+", flower_run):
+        assert key(pin) in constraints, f"stack/flower.Dockerfile: {pin}"
+
+
+def requirement_closure(requirements: list[str]) -> set[str]:
+    """Distribution names that pip installs for `requirements`, read from the installed packages' metadata."""
+    found: set[tuple[str, frozenset]] = set()
+    pending = [Requirement(line) for line in requirements]
+    while pending:
+        requirement = pending.pop()
+        key = (canonicalize_name(requirement.name), frozenset(requirement.extras))
+        if key in found:
+            continue
+        found.add(key)
+        for line in metadata.requires(requirement.name) or []:
+            dependency = Requirement(line)
+            extras = requirement.extras or {""}
+            if dependency.marker is None or any(dependency.marker.evaluate({"extra": e}) for e in extras):
+                pending.append(dependency)
+    return {name for name, _ in found}
+
+
+def modules_outside(distributions: set[str]) -> set[str]:
+    """Top-level modules of this virtual environment that none of `distributions` provides."""
+    provided_by = metadata.packages_distributions()
+    return {
+        module
+        for module, names in provided_by.items()
+        if not {canonicalize_name(name) for name in names} & distributions
+    }
+
+
+# Run in a subprocess: modules the image would not have fail to import, then the container's entry points load.
+IMPORT_GUARD = """
+import importlib.abc, sys
+absent = set(sys.argv[1].split(","))
+
+class NotInImage(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in absent:
+            raise ModuleNotFoundError(f"No module named {name!r} in the image", name=name)
+
+sys.meta_path.insert(0, NotInImage())
+"""
+SERVICE_ENTRY_POINTS = """
+import django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command, get_commands, load_command_class
+from kombu import Connection
+call_command("check")
+for command, app in get_commands().items():
+    load_command_class(app, command)
+import config.celery, config.wsgi, celery.bin.celery, gunicorn.app.wsgiapp, service_kit.gunicorn_conf
+Connection(settings.CELERY_BROKER_URL).transport
+"""
+FLOWER_ENTRY_POINTS = """
+import celery.bin.celery, flower.command
+from kombu import Connection
+Connection("redis://redis:6379/0").transport
+"""
+
+
+def run_with_only(distributions: set[str], code: str, **kwargs) -> subprocess.CompletedProcess:
+    absent = ",".join(sorted(modules_outside(distributions)))
+    return subprocess.run(
+        [sys.executable, "-c", IMPORT_GUARD + code, absent], capture_output=True, text=True, timeout=120, **kwargs
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_image_requirements_are_enough_for_web_worker_relay_and_set_up(service, tmp_path):
+    distributions = requirement_closure(service_requirements(ROOT, f"{service}_svc")) | {"service-kit"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgres://{service}@{service}-db:5432/{service}",
+        "REDIS_URL": "redis://redis:6379/0",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "JWT_PRIVATE_KEY_FILE": str(tmp_path / "keys" / "private.pem"),
+        "JWT_PUBLIC_KEY_FILE": str(tmp_path / "keys" / "public.pem"),
+    }
+    result = run_with_only(distributions, SERVICE_ENTRY_POINTS, cwd=ROOT / f"{service}_svc", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_flower_image_requirements_are_enough_for_flower_on_redis():
+    run = " ".join(dockerfile_values(ROOT / "stack" / "flower.Dockerfile", "RUN"))
+    distributions = requirement_closure(re.findall(r"\b[\w.-]+==[\w.]+", run))
+    result = run_with_only(distributions, FLOWER_ENTRY_POINTS, cwd=ROOT, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_generated_file_does_not_depend_on_the_native_stack_settings(monkeypatch):
+    for name, value in {"WEB_WORKERS": "7", "FLOWER_USER": "someone", "ADMIN_PASSWORD": "x", "PORT_BASE": "1"}.items():
+        monkeypatch.setenv(name, value)
+    assert compose.render() == COMPOSE_FILE.read_text()
