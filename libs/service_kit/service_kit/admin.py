@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from .consumer import dead_letter_replay
+from .events import InvalidEnvelope
 from .models import DeadLetter, OutboxMessage, ProcessedMessage
 
 
@@ -37,6 +38,13 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Replay the selected messages")
     def replay(self, request, queryset):
+        replayed = 0
         for dead_letter in queryset:
-            dead_letter_replay(dead_letter=dead_letter)
-        self.message_user(request, f"{queryset.count()} message(s) sent again.", messages.SUCCESS)
+            try:
+                dead_letter_replay(dead_letter=dead_letter)
+            except InvalidEnvelope as exc:  # a malformed message was dead-lettered as it came
+                self.message_user(request, f"Dead letter {dead_letter.pk} not replayed: {exc}", messages.ERROR)
+            else:
+                replayed += 1
+        if replayed:
+            self.message_user(request, f"{replayed} message(s) sent again.", messages.SUCCESS)

@@ -5,7 +5,15 @@ import json
 import logging
 
 import pytest
+from service_kit.celery import make_celery_app
 from service_kit.request_id import LogContextFilter
+
+from .celery_app import app as celery_app
+from .messaging import RedisQueue, closed_port
+
+# `current_app.send_task` (the outbox) publishes through this app in every thread, as in a service.
+celery_app.set_default()
+celery_app.set_current()
 
 
 @pytest.fixture
@@ -24,3 +32,35 @@ def json_log():
 
     yield lines
     handler.setStream(previous)
+
+
+@pytest.fixture
+def kit_queue(settings):
+    """The real Redis list of the "kit" queue, empty at the start and cleaned up afterwards."""
+    queue = RedisQueue(settings.CELERY_BROKER_URL)
+    queue.clear()
+    yield queue
+    queue.clear()
+    queue.client.close()
+
+
+class BrokerOutage:
+    """A Celery app of the service whose broker URL is a closed port, current until `restore()`."""
+
+    def __init__(self):
+        self.app = make_celery_app("kit")
+        self.app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
+        self.app.set_default()
+        self.app.set_current()
+
+    def restore(self) -> None:
+        celery_app.set_default()
+        celery_app.set_current()
+        self.app.close()
+
+
+@pytest.fixture
+def broker_down():
+    outage = BrokerOutage()
+    yield outage
+    outage.restore()

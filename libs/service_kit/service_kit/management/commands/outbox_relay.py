@@ -25,16 +25,19 @@ class Command(BaseCommand):
         self.running = True
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        periodic = [import_string(path) for path in kit_settings.RELAY_PERIODIC]
-        last_prune = 0.0
+        periodic = [(path, import_string(path)) for path in kit_settings.RELAY_PERIODIC]
+        last_prune = -PRUNE_EVERY
         logger.info("outbox relay started")
         while self.running:
             close_old_connections()
             sent = 0
             try:
                 sent = outbox_publish()
-                for job in periodic:
-                    job()
+                for path, job in periodic:
+                    try:
+                        job()
+                    except Exception:  # one failing job must not stop the others
+                        logger.exception("periodic job failed", extra={"job": path})
                 if time.monotonic() - last_prune > PRUNE_EVERY:
                     outbox_prune()
                     last_prune = time.monotonic()

@@ -1,0 +1,274 @@
+"""Idempotent consumers: one effect per message id, retries with backoff, then the dead-letter table.
+
+Handlers are real Celery tasks (tests/tasks.py); `apply` runs them in-process as a worker would, and
+a worker's request (`push_request`) shows the retry a worker sends back to Redis.
+"""
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from celery.exceptions import Retry
+from django.db import connection
+from service_kit.conf import kit_settings
+from service_kit.consumer import process_once
+from service_kit.events import Message
+from service_kit.models import DeadLetter, OutboxMessage, ProcessedMessage
+from service_kit.request_id import get_request_id, reset_request_id, set_request_id
+
+from .messaging import message
+from .tasks import REPLY_TYPE, fail_after_effect, record_effect, reply_to
+
+committed = pytest.mark.django_db(transaction=True)
+NO_MESSAGE_ID = uuid.UUID(int=0)
+
+
+def replies() -> list[dict]:
+    return [row.envelope for row in OutboxMessage.objects.filter(type=REPLY_TYPE)]
+
+
+@pytest.fixture
+def outer_request_id():
+    token = set_request_id("outer-request")
+    yield "outer-request"
+    reset_request_id(token)
+
+
+def failing(message: Message) -> None:
+    reply_to(message)
+    raise RuntimeError("handler failed")
+
+
+@pytest.mark.django_db
+def test_process_once_runs_the_handler_once_per_message_id():
+    seen = []
+
+    def handler(message: Message) -> None:
+        seen.append(message.id)
+        reply_to(message)
+
+    sent = message()
+
+    assert process_once(handler, sent) is True
+    assert process_once(handler, Message.from_dict(sent.as_dict())) is False
+
+    assert seen == [sent.id]
+    assert len(replies()) == 1
+    assert ProcessedMessage.objects.get().message_id == uuid.UUID(sent.id)
+
+
+@pytest.mark.django_db
+def test_process_once_runs_the_handler_for_each_distinct_message():
+    assert process_once(reply_to, message()) is True
+    assert process_once(reply_to, message()) is True
+
+    assert len(replies()) == 2
+
+
+@pytest.mark.django_db
+def test_failing_handler_rolls_back_its_effect_and_the_processed_record():
+    sent = message()
+
+    with pytest.raises(RuntimeError, match="handler failed"):
+        process_once(failing, sent)
+
+    assert replies() == []
+    assert not ProcessedMessage.objects.exists()
+    assert process_once(reply_to, sent) is True
+    assert len(replies()) == 1
+
+
+@committed
+def test_same_message_processed_by_two_threads_at_once_has_one_effect(kit_queue):
+    sent = message()
+    start = threading.Barrier(2)
+    outcomes: list[bool] = []
+    errors: list[BaseException] = []
+
+    def slow_handler(message: Message) -> None:
+        reply_to(message)
+        time.sleep(0.3)  # hold the transaction open while the other thread arrives
+
+    def worker():
+        try:
+            start.wait()
+            outcomes.append(process_once(slow_handler, Message.from_dict(sent.as_dict())))
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(outcomes) == [False, True]
+    assert len(replies()) == 1
+    assert ProcessedMessage.objects.count() == 1
+    assert [task["args"][0]["payload"]["for"] for task in kit_queue.messages()] == [sent.id]
+
+
+@pytest.mark.django_db
+def test_consumed_message_is_processed_with_its_effect():
+    sent = message("kit.test_effect", correlation_id="corr-1")
+
+    result = record_effect.apply(args=[sent.as_dict()])
+
+    assert result.get() == "processed"
+    [reply] = replies()
+    assert reply["payload"]["for"] == sent.id
+    assert ProcessedMessage.objects.filter(message_id=sent.id, type="kit.test_effect").exists()
+
+
+@pytest.mark.django_db
+def test_redelivered_message_is_a_duplicate_without_a_second_effect():
+    envelope = message("kit.test_effect").as_dict()
+
+    assert record_effect.apply(args=[envelope]).get() == "processed"
+    assert record_effect.apply(args=[envelope]).get() == "duplicate"
+
+    assert len(replies()) == 1
+    assert ProcessedMessage.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_handler_sees_the_correlation_id_as_request_id_and_it_is_reset_afterwards(outer_request_id):
+    sent = message("kit.test_effect", correlation_id="corr-from-the-order")
+
+    record_effect.apply(args=[sent.as_dict()])
+
+    [reply] = replies()
+    assert reply["payload"]["request_id"] == "corr-from-the-order"
+    assert reply["correlation_id"] == "corr-from-the-order"
+    assert get_request_id() == outer_request_id
+
+
+@pytest.mark.django_db
+def test_message_without_correlation_id_runs_without_a_request_id(outer_request_id):
+    record_effect.apply(args=[message("kit.test_effect").as_dict()])
+
+    assert replies()[0]["payload"]["request_id"] is None
+    assert get_request_id() == outer_request_id
+
+
+def worker_attempt(task, envelope: dict, *, retries: int):
+    """Run the task body under the request a worker gives a delivery from the "kit" queue."""
+    task.push_request(
+        id=envelope["id"],
+        args=[envelope],
+        kwargs={},
+        retries=retries,
+        delivery_info={"exchange": "", "routing_key": "kit"},
+        called_directly=False,
+        is_eager=False,
+    )
+    try:
+        return task.run(envelope)
+    finally:
+        task.pop_request()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("retries", "countdown"), [(0, 1), (1, 2), (3, 8)])
+def test_failure_with_retries_left_sends_the_message_back_with_backoff(retries, countdown, kit_queue, outer_request_id):
+    sent = message("kit.test_failure", correlation_id="corr-retry")
+
+    with pytest.raises(Retry) as raised:
+        worker_attempt(fail_after_effect, sent.as_dict(), retries=retries)
+
+    assert raised.value.when == countdown
+    [retry] = kit_queue.messages()
+    assert retry["task"] == "kit.test_failure"
+    assert retry["id"] == sent.id
+    assert retry["args"] == [sent.as_dict()]
+    assert retry["headers"]["retries"] == retries + 1
+    delay = datetime.fromisoformat(retry["headers"]["eta"]) - datetime.now(UTC)
+    assert countdown - 2 < delay.total_seconds() <= countdown
+    assert replies() == []
+    assert not ProcessedMessage.objects.exists()
+    assert not DeadLetter.objects.exists()
+    assert get_request_id() == outer_request_id
+
+
+@pytest.mark.django_db
+def test_retry_backoff_is_capped(settings, kit_queue):
+    settings.SERVICE_KIT = {**settings.SERVICE_KIT, "MESSAGE_MAX_RETRIES": 10, "MESSAGE_MAX_BACKOFF": 30}
+
+    with pytest.raises(Retry) as raised:
+        worker_attempt(fail_after_effect, message("kit.test_failure").as_dict(), retries=7)
+
+    assert raised.value.when == 30
+
+
+@pytest.mark.django_db
+def test_failure_at_the_last_retry_is_dead_lettered_with_envelope_and_error(kit_queue):
+    sent = message("kit.test_failure", payload={"order_id": "o-1"})
+
+    result = fail_after_effect.apply(args=[sent.as_dict()], retries=kit_settings.MESSAGE_MAX_RETRIES)
+
+    assert result.get() == "dead_lettered"
+    letter = DeadLetter.objects.get()
+    assert letter.message_id == uuid.UUID(sent.id)
+    assert letter.type == "kit.test_failure"
+    assert letter.envelope == sent.as_dict()
+    assert letter.error == "HandlerFailed('handler failed')"
+    assert letter.replayed_at is None
+    assert replies() == []
+    assert not ProcessedMessage.objects.exists()
+    assert len(kit_queue) == 0
+
+
+@pytest.mark.django_db
+def test_eagerly_applied_failure_is_retried_until_the_last_retry_then_dead_lettered_once(caplog):
+    max_retries = kit_settings.MESSAGE_MAX_RETRIES
+
+    result = fail_after_effect.apply(args=[message("kit.test_failure").as_dict()], retries=max_retries - 2)
+
+    assert result.get() == "dead_lettered"
+    retried = [record.retries for record in caplog.records if record.getMessage() == "message failed; retrying"]
+    assert retried == [max_retries - 2, max_retries - 1]
+    assert DeadLetter.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_dead_letter_limit_follows_the_setting(settings):
+    settings.SERVICE_KIT = {**settings.SERVICE_KIT, "MESSAGE_MAX_RETRIES": 0}
+
+    assert fail_after_effect.apply(args=[message("kit.test_failure").as_dict()]).get() == "dead_lettered"
+    assert DeadLetter.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        "not an envelope",
+        ["a", "list"],
+        {},
+        {"id": "not-a-uuid", "type": "kit.test_effect", "producer": "kit", "payload": {}, "occurred_at": "now"},
+        {"id": str(uuid.uuid4()), "type": "kit.test_effect", "producer": "kit", "payload": [], "occurred_at": "now"},
+    ],
+    ids=["str", "list", "empty", "bad-id", "list-payload"],
+)
+def test_malformed_envelope_is_dead_lettered_without_running_the_handler(envelope):
+    result = record_effect.apply(args=[envelope])
+
+    assert result.get() == "dead_lettered"
+    letter = DeadLetter.objects.get()
+    assert letter.envelope == envelope
+    assert letter.message_id == NO_MESSAGE_ID
+    assert letter.type == "kit.test_effect"
+    assert letter.error
+    assert replies() == []
+    assert not ProcessedMessage.objects.exists()
+
+
+def test_message_handler_makes_a_task_named_by_the_message_type_that_keeps_the_handler():
+    assert record_effect.name == "kit.test_effect"
+    assert fail_after_effect.name == "kit.test_failure"
+    assert record_effect.handler.__name__ == "record_effect"

@@ -1,0 +1,100 @@
+"""The message envelope: a lossless round trip, the destination queue, and strict parsing."""
+
+import json
+import uuid
+from datetime import datetime
+
+import pytest
+from service_kit.events import ENVELOPE_VERSION, InvalidEnvelope, Message
+
+ENVELOPE_KEYS = {"id", "type", "occurred_at", "producer", "correlation_id", "payload", "version"}
+
+
+def valid_envelope(**changes) -> dict:
+    envelope = Message(type="inventory.reserve", payload={"order_id": str(uuid.uuid4())}, producer="orders").as_dict()
+    envelope.update(changes)
+    return envelope
+
+
+def test_message_round_trips_through_its_json_envelope():
+    original = Message(
+        type="inventory.reserve",
+        payload={"order_id": str(uuid.uuid4()), "lines": [{"sku": "SKU-1", "quantity": 2}]},
+        producer="orders",
+        correlation_id="req-1",
+    )
+
+    envelope = json.loads(json.dumps(original.as_dict()))
+
+    assert set(envelope) == ENVELOPE_KEYS
+    assert Message.from_dict(envelope) == original
+
+
+def test_new_message_gets_a_fresh_uuid_a_utc_timestamp_and_the_current_version():
+    first = Message(type="kit.ping", payload={}, producer="kit")
+    second = Message(type="kit.ping", payload={}, producer="kit")
+
+    assert uuid.UUID(first.id).version == 4
+    assert first.id != second.id
+    assert datetime.fromisoformat(first.occurred_at).utcoffset().total_seconds() == 0
+    assert first.version == ENVELOPE_VERSION
+    assert first.correlation_id is None
+
+
+@pytest.mark.parametrize(
+    ("type", "destination"),
+    [("inventory.reserve", "inventory"), ("orders.stock_reserved", "orders"), ("payments.charge", "payments")],
+)
+def test_destination_is_the_first_part_of_the_type(type, destination):
+    assert Message(type=type, payload={}, producer="kit").destination == destination
+
+
+def test_destination_keeps_only_the_first_part_of_a_dotted_type():
+    assert Message(type="kit.a.b", payload={}, producer="kit").destination == "kit"
+
+
+def test_envelope_without_version_or_correlation_id_is_read_with_their_defaults():
+    envelope = valid_envelope()
+    del envelope["version"], envelope["correlation_id"]
+
+    message = Message.from_dict(envelope)
+
+    assert message.version == ENVELOPE_VERSION
+    assert message.correlation_id is None
+
+
+@pytest.mark.parametrize("data", [None, "an envelope", ["a", "list"], 42], ids=["none", "str", "list", "int"])
+def test_from_dict_rejects_anything_but_an_object(data):
+    with pytest.raises(InvalidEnvelope, match="JSON object"):
+        Message.from_dict(data)
+
+
+@pytest.mark.parametrize("key", ["id", "type", "producer", "payload", "occurred_at"])
+def test_from_dict_rejects_an_envelope_missing_a_required_key(key):
+    envelope = valid_envelope()
+    del envelope[key]
+
+    with pytest.raises(InvalidEnvelope, match=key):
+        Message.from_dict(envelope)
+
+
+@pytest.mark.parametrize("version", [0, 2, "1", None])
+def test_from_dict_rejects_an_unsupported_version(version):
+    with pytest.raises(InvalidEnvelope, match="version"):
+        Message.from_dict(valid_envelope(version=version))
+
+
+@pytest.mark.parametrize("message_id", ["not-a-uuid", "", 42, None, "1234"])
+def test_from_dict_rejects_an_id_that_is_not_a_uuid(message_id):
+    with pytest.raises(InvalidEnvelope, match="UUID"):
+        Message.from_dict(valid_envelope(id=message_id))
+
+
+@pytest.mark.parametrize("payload", [None, "text", ["a"], 7], ids=["none", "str", "list", "int"])
+def test_from_dict_rejects_a_payload_that_is_not_an_object(payload):
+    with pytest.raises(InvalidEnvelope, match="payload"):
+        Message.from_dict(valid_envelope(payload=payload))
+
+
+def test_invalid_envelope_is_a_value_error():
+    assert issubclass(InvalidEnvelope, ValueError)
