@@ -3,7 +3,7 @@ SERVICES := users_svc inventory_svc orders_svc payments_svc
 PY := .venv/bin/python
 ARGS := $(if $(DETACH),--detach,)
 
-.PHONY: up down status test lint format bootstrap
+.PHONY: up down status test lint format bootstrap bench
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -31,3 +31,6 @@ lint: bootstrap
 format: bootstrap
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+bench: bootstrap
+	@$(PY) -m bench.saga
