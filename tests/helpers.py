@@ -1,10 +1,14 @@
-"""HTTP session, error-envelope assertion and token forgeries for the end-to-end tests."""
+"""HTTP session, error-envelope assertion, token forgeries and stack control for the end-to-end tests."""
 
 import base64
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import jwt
 import requests
@@ -88,6 +92,46 @@ def hs256(header: dict, claims: dict, secret: bytes) -> str:
     return f"{signing_input}.{_b64(signature)}"
 
 
+def with_signature_kept(token: str, *, header: dict | None = None, claims: dict | None = None) -> str:
+    """The token with its header or claims changed and re-encoded, its original signature kept."""
+    original_header, original_claims = token_parts(token)
+    encoded_header, encoded_claims, signature = token.split(".")
+    if header is not None:
+        encoded_header = _b64(json.dumps({**original_header, **header}).encode())
+    if claims is not None:
+        encoded_claims = _b64(json.dumps({**original_claims, **claims}).encode())
+    return f"{encoded_header}.{encoded_claims}.{signature}"
+
+
 def public_pem_from_jwk(jwk: dict) -> bytes:
     public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
     return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def stack_ctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`python -m stack ctl <args>` on the stack this environment points at (VAR_DIR, PORT_BASE)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "stack", "ctl", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"stack ctl {' '.join(args)} failed: {result.stdout} {result.stderr}")
+    return result
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, message: str = ""):
+    """Poll until `predicate()` is truthy and return its value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {message or predicate}")
+        time.sleep(interval)

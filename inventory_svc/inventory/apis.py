@@ -4,6 +4,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
@@ -53,6 +54,8 @@ class ServiceErrorsMixin:
         return super().handle_exception(exc)
 
 
+@extend_validation_errors(["unique"], field_name="sku", actions=["create"])
+@extend_validation_errors(["stock_ceiling"], field_name="quantity", actions=["restock"])
 class ProductViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     """Anyone reads the catalogue; staff (the token's `is_staff`) changes it."""
 

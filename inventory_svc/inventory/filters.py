@@ -1,13 +1,28 @@
 """Query parameters of the product list."""
 
 import django_filters
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
 from .models import Product
 
 
-class ProductFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter sent empty is refused like any value outside its choices, not read as "no filter"."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, field in self.form.fields.items():
+            if self.data.get(name) == "":
+                code = "invalid_choice" if "invalid_choice" in field.error_messages else "invalid"
+                message = field.error_messages[code]
+                self.form.add_error(name, ValidationError(message, code=code, params={"value": ""}))
+                valid = False
+        return valid
+
+
+class ProductFilter(StrictFilterSet):
     # A choice rather than BooleanFilter, which silently ignores values it cannot read.
     in_stock = django_filters.TypedChoiceFilter(
         choices=[("true", "true"), ("false", "false")],

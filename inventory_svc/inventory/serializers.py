@@ -1,13 +1,67 @@
-"""Input and output shapes of the products API; every field is listed."""
+"""Input and output shapes of the products API; every field is listed.
 
+Input fields take only the JSON type the schema states: DRF would otherwise read 5 as "5", "5" as 5
+and 12.5 as "12.50", accepting what the schema calls invalid."""
+
+import re
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema_serializer
+from django.core.validators import RegexValidator
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from .models import Product, sku_validator
 
 MAX_RESTOCK = 1_000_000
+# A price as API.md writes money: a positive decimal string, at most 10 digits before the point and 2 after.
+PRICE_PATTERN = r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?|0?\.(?:0[1-9]|[1-9][0-9]?))$"
+
+
+class TextField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# Text as the schema states it: no NUL character (PostgreSQL stores none), and not blank unless allowed.
+TEXT_PATTERN = r"^[^\x00]*$"
+NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+class TextFieldExtension(OpenApiSerializerFieldExtension):
+    """A TextField's schema: DRF's, plus a pattern of what it refuses, unless a validator gives one."""
+
+    target_class = TextField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        has_pattern = any(isinstance(validator, RegexValidator) for validator in self.target.validators)
+        if not has_pattern and "format" not in schema:
+            schema["pattern"] = TEXT_PATTERN if self.target.allow_blank else NON_BLANK_TEXT_PATTERN
+        return schema
+
+
+class WholeNumberField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": PRICE_PATTERN, "example": "19.99"})
+class PriceField(serializers.DecimalField):
+    """A positive amount as a string ("19.99"): no number, no exponent, no blank, no sign."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(PRICE_PATTERN, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 @extend_schema_serializer(component_name="Product")
@@ -22,20 +76,20 @@ class ProductOutputSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(component_name="ProductCreate")
 class ProductCreateInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64, validators=[sku_validator])
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    stock = serializers.IntegerField(min_value=0, max_value=1_000_000_000)
+    sku = TextField(max_length=64, validators=[sku_validator])
+    name = TextField(max_length=200)
+    description = TextField(required=False, allow_blank=True, default="")
+    price = PriceField()
+    stock = WholeNumberField(min_value=0, max_value=1_000_000_000)
 
 
 @extend_schema_serializer(component_name="ProductUpdate")
 class ProductUpdateInputSerializer(serializers.Serializer):
     """Catalogue fields only. Stock fields and the SKU are refused (400), not silently ignored."""
 
-    name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    name = TextField(max_length=200, required=False)
+    description = TextField(required=False, allow_blank=True)
+    price = PriceField(required=False)
 
     refused_fields = {
         "sku": "The SKU of a product cannot change.",
@@ -55,4 +109,4 @@ class ProductUpdateInputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="ProductRestock")
 class ProductRestockInputSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_RESTOCK)
+    quantity = WholeNumberField(min_value=1, max_value=MAX_RESTOCK)

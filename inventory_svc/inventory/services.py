@@ -33,7 +33,7 @@ def product_create(*, sku: str, name: str, price: Decimal, stock: int, descripti
             product.save(force_insert=True)
     except IntegrityError as exc:
         # full_clean saw no such SKU, but a concurrent request created it since.
-        raise ValidationError({"sku": "Product with this SKU already exists."}) from exc
+        raise ValidationError({"sku": ValidationError("Product with this SKU already exists.", code="unique")}) from exc
     return product
 
 
@@ -69,7 +69,9 @@ def product_restock(*, sku: str, quantity: int) -> Product:
     )
     product = Product.objects.get(sku=sku)
     if not updated:
-        raise ValidationError({"quantity": f"Stock cannot exceed {MAX_ON_HAND}."})
+        raise ValidationError(
+            {"quantity": ValidationError(f"Stock cannot exceed {MAX_ON_HAND}.", code="stock_ceiling")}
+        )
     return product
 
 

@@ -3,8 +3,8 @@
 import logging
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from .filters import OrderFilter
 from .models import Order
 from .selectors import order_get, order_list
 from .serializers import IdempotencyKeyReusedResponseSerializer, OrderOutputSerializer, OrderPlaceInputSerializer
@@ -57,12 +58,14 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
+@extend_validation_errors(["duplicate_sku", "invalid"], field_name="lines", methods=["post"])
+@extend_validation_errors(["invalid"], field_name=IDEMPOTENCY_KEY_HEADER, methods=["post"])
 class OrderListApi(generics.ListAPIView):
     """The caller's orders, newest first (staff: every order); `?status=` narrows them. POST places one."""
 
     serializer_class = OrderOutputSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["status"]
+    filterset_class = OrderFilter
 
     def get_throttles(self):
         if self.request is not None and self.request.method == "POST":
@@ -83,7 +86,8 @@ class OrderListApi(generics.ListAPIView):
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_KEY_HEADER,
-                OpenApiTypes.STR,
+                # Not blank: at least one character that is not white space.
+                {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": r"\S"},
                 OpenApiParameter.HEADER,
                 description="Same key and body within 24 h returns the first order instead of placing another.",
             )

@@ -3,6 +3,7 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics
 
+from .filters import PaymentFilter
 from .models import Payment
 from .selectors import payment_get, payment_list
 from .serializers import PaymentOutputSerializer
@@ -13,7 +14,7 @@ class PaymentListApi(generics.ListAPIView):
 
     serializer_class = PaymentOutputSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["status"]
+    filterset_class = PaymentFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller

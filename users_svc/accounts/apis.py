@@ -2,16 +2,20 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer, ErrorResponse429Serializer
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 
 from .keys import public_jwk
 from .selectors import user_get_active
 from .serializers import (
+    WEAK_PASSWORD_CODES,
+    AccountErrorResponse401Serializer,
     JWKSSerializer,
     ProfileSerializer,
     RefreshInputSerializer,
@@ -22,6 +26,10 @@ from .serializers import (
 )
 from .services import token_pair_issue, token_refresh, token_revoke, user_profile_update, user_register
 
+# nginx allows each address 5 sign-ins or registrations a second (burst 10), then answers this.
+THROTTLED = OpenApiResponse(ErrorResponse429Serializer, description="Too many requests from this address (nginx).")
+UNAUTHENTICATED = OpenApiResponse(AccountErrorResponse401Serializer, description="No valid credentials.")
+
 
 class BearerChallengeMixin:
     """A failed sign-in on a view without authenticators is still a 401 with a Bearer challenge."""
@@ -31,12 +39,14 @@ class BearerChallengeMixin:
         return 'Bearer realm="api"'
 
 
+@extend_validation_errors(["unique"], field_name="email", methods=["post"])
+@extend_validation_errors(WEAK_PASSWORD_CODES, field_name="password", methods=["post"])
 class RegisterApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     serializer_class = RegisterSerializer
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer, 429: THROTTLED})
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -49,7 +59,9 @@ class TokenObtainApi(BearerChallengeMixin, APIView):
     permission_classes = [AllowAny]
     serializer_class = TokenObtainSerializer
 
-    @extend_schema(request=TokenObtainSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=TokenObtainSerializer, responses={200: TokenPairSerializer, 401: UNAUTHENTICATED, 429: THROTTLED}
+    )
     def post(self, request):
         serializer = TokenObtainSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -66,21 +78,30 @@ class TokenRefreshApi(BearerChallengeMixin, APIView):
     permission_classes = [AllowAny]
     serializer_class = RefreshInputSerializer
 
-    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer, 401: UNAUTHENTICATED})
     def post(self, request):
         serializer = RefreshInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             pair = token_refresh(refresh=serializer.validated_data["refresh"])
         except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
+            # One plain error, as every service's 401: simplejwt's InvalidToken carries a nested detail.
+            raise exceptions.AuthenticationFailed(str(exc), code="token_not_valid") from exc
         return Response(pair)
 
 
+@extend_validation_errors(["token_not_valid"], field_name="refresh", methods=["post"])
 class TokenRevokeApi(APIView):
     serializer_class = RefreshInputSerializer
 
-    @extend_schema(request=RefreshInputSerializer, responses={205: None})
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={
+            205: None,
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(ErrorResponse403Serializer, description="The refresh token is another user's."),
+        },
+    )
     def post(self, request):
         serializer = RefreshInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -101,11 +122,11 @@ class MeApi(APIView):
             raise exceptions.AuthenticationFailed("User not found or inactive.", code="user_not_found")
         return user
 
-    @extend_schema(responses={200: ProfileSerializer})
+    @extend_schema(responses={200: ProfileSerializer, 401: UNAUTHENTICATED})
     def get(self, request):
         return Response(ProfileSerializer(self.get_user(request)).data)
 
-    @extend_schema(request=ProfileSerializer, responses={200: ProfileSerializer})
+    @extend_schema(request=ProfileSerializer, responses={200: ProfileSerializer, 401: UNAUTHENTICATED})
     def patch(self, request):
         user = self.get_user(request)
         serializer = ProfileSerializer(user, data=request.data, partial=True)

@@ -2,10 +2,56 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
+from service_kit.errors import AUTHENTICATION_ERROR_CODES
 
 from .models import User
 from .selectors import user_email_taken
+
+# Django's MinimumLengthValidator, stated in the schema too.
+PASSWORD_MIN_LENGTH = 8
+# The codes of the other password validators (AUTH_PASSWORD_VALIDATORS): a valid string, yet refused.
+WEAK_PASSWORD_CODES = ["password_too_similar", "password_too_common", "password_entirely_numeric"]
+
+
+class TextOnlyMixin:
+    """Refuses numbers, which DRF would turn into text: the schema says `string`."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(TextOnlyMixin, serializers.CharField):
+    pass
+
+
+class EmailTextField(TextOnlyMixin, serializers.EmailField):
+    pass
+
+
+# Text as the schema states it: no NUL character (PostgreSQL stores none), and not blank unless allowed.
+TEXT_PATTERN = r"^[^\x00]*$"
+NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+class TextFieldExtension(OpenApiSerializerFieldExtension):
+    """A TextField's schema: DRF's, plus a pattern of what it refuses, unless a validator gives one."""
+
+    target_class = TextField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        has_pattern = any(isinstance(validator, RegexValidator) for validator in self.target.validators)
+        if not has_pattern and "format" not in schema:
+            schema["pattern"] = TEXT_PATTERN if self.target.allow_blank else NON_BLANK_TEXT_PATTERN
+        return schema
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -18,6 +64,9 @@ class UserSerializer(serializers.ModelSerializer):
 class ProfileSerializer(serializers.ModelSerializer):
     """The caller's own profile: only the names are writable."""
 
+    first_name = TextField(max_length=150, required=False, allow_blank=True)
+    last_name = TextField(max_length=150, required=False, allow_blank=True)
+
     class Meta:
         model = User
         fields = ["id", "email", "first_name", "last_name", "is_staff"]
@@ -25,10 +74,12 @@ class ProfileSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = EmailTextField(max_length=254)
+    password = TextField(
+        write_only=True, min_length=PASSWORD_MIN_LENGTH, max_length=128, style={"input_type": "password"}
+    )
+    first_name = TextField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = TextField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
@@ -42,13 +93,14 @@ class RegisterSerializer(serializers.Serializer):
         try:
             validate_password(attrs["password"], user=candidate)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+            # Each validator's own code ("password_too_common"), as the schema lists them.
+            raise serializers.ValidationError({"password": get_error_detail(exc)}) from exc
         return attrs
 
 
 class TokenObtainSerializer(serializers.Serializer):
-    email = serializers.CharField(write_only=True, max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    email = TextField(write_only=True, max_length=254)
+    password = TextField(write_only=True, max_length=128, style={"input_type": "password"})
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -57,7 +109,7 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class RefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = TextField()
 
 
 class JWKSerializer(serializers.Serializer):
@@ -71,3 +123,18 @@ class JWKSerializer(serializers.Serializer):
 
 class JWKSSerializer(serializers.Serializer):
     keys = JWKSerializer(many=True)
+
+
+# The 401 envelope of these views: the authentication's codes, and the accounts' own.
+ACCOUNT_ERROR_401_CODES = (*AUTHENTICATION_ERROR_CODES, "no_active_account", "user_not_found")
+
+
+class AccountError401Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[(code, code) for code in ACCOUNT_ERROR_401_CODES])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class AccountErrorResponse401Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = AccountError401Serializer(many=True)

@@ -485,3 +485,23 @@ def test_concurrent_restocks_of_one_order_return_its_units_once():
     assert not [r for r in results if isinstance(r, Exception)]
     assert stock_of("A") == (10, 0)
     assert Reservation.objects.get(order_id=order_id).status == "returned"
+
+
+@pytest.mark.django_db
+def test_product_restock_past_the_ceiling_names_its_rule():
+    product = ProductFactory(on_hand=services.MAX_ON_HAND)
+
+    with pytest.raises(ValidationError) as raised:
+        services.product_restock(sku=product.sku, quantity=1)
+
+    assert raised.value.error_dict["quantity"][0].code == "stock_ceiling"
+
+
+@pytest.mark.django_db
+def test_product_create_of_a_taken_sku_names_its_rule():
+    ProductFactory(sku="MUG")
+
+    with pytest.raises(ValidationError) as raised:
+        services.product_create(sku="MUG", name="Mug", price=Decimal("1.00"), stock=1)
+
+    assert raised.value.error_dict["sku"][0].code == "unique"

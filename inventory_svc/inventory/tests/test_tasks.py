@@ -296,4 +296,4 @@ def test_reserve_task_consumes_an_envelope_once_per_message_id():
 
     assert (first, second) == ("processed", "duplicate")
     assert stock_of("A") == (5, 2)
-    assert OutboxMessage.objects.get().envelope["correlation_id"] == message.correlation_id
+    assert OutboxMessage.objects.get(type="orders.stock_reserved").envelope["correlation_id"] == message.correlation_id

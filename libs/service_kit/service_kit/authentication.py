@@ -1,12 +1,27 @@
-"""Bearer JWT authentication: RS256 verified with the public key alone, no database query."""
+"""Bearer JWT authentication: RS256 verified with the public key alone, no database query.
 
+The key is a PEM file (JWT_PUBLIC_KEY_FILE) or users_svc's JWKS (JWT_JWKS_URL), fetched and cached.
+"""
+
+import threading
+import time
 import uuid
 
+from django.utils.module_loading import import_string
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from jwt import PyJWKClient
+from jwt.exceptions import PyJWKClientConnectionError
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed as DetailDictAuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.models import TokenUser
+
+from .conf import kit_settings
+
+# After a failed fetch (users_svc down or starting), the next attempt waits this long.
+JWKS_RETRY_SECONDS = 1.0
+JWKS_TIMEOUT_SECONDS = 5.0
 
 
 class ServiceUser(TokenUser):
@@ -17,14 +32,69 @@ class ServiceUser(TokenUser):
         return self.token.get("email", "")
 
 
+class RateLimitedJWKClient(PyJWKClient):
+    """PyJWT's JWKS client, asking the endpoint at most once per `min_refresh_seconds`.
+
+    PyJWKClient fetches the key set again when a token names a `kid` it does not hold, so forged kids
+    could make every request an HTTP call. A fetch within the interval of the last successful one is
+    refused, an unknown kid then simply fails, and a rotated key is picked up at the next allowed fetch.
+    A failed fetch holds off the next one for JWKS_RETRY_SECONDS only, so a restart of users_svc is
+    not an outage of a minute.
+    """
+
+    def __init__(self, uri: str, *, min_refresh_seconds: float):
+        super().__init__(
+            uri,
+            cooldown_duration=min_refresh_seconds,  # PyJWT's own guard, counted from its last success
+            lifespan=max(300, min_refresh_seconds),
+            timeout=JWKS_TIMEOUT_SECONDS,
+        )
+        self.min_refresh_seconds = min_refresh_seconds
+        self._next_fetch_at = 0.0
+        self._fetch_lock = threading.Lock()
+
+    def fetch_data(self):
+        with self._fetch_lock:
+            now = time.monotonic()
+            if now < self._next_fetch_at:
+                raise PyJWKClientConnectionError("The JWKS was fetched too recently to fetch it again.")
+            self._next_fetch_at = now + JWKS_RETRY_SECONDS
+            data = super().fetch_data()
+            self._next_fetch_at = now + self.min_refresh_seconds
+            return data
+
+
+def limit_jwks_fetches() -> None:
+    """Puts a RateLimitedJWKClient on simplejwt's token backend when it verifies through a JWKS URL."""
+    backend = import_string("rest_framework_simplejwt.state.token_backend")
+    client = backend.jwks_client
+    if client is not None and not isinstance(client, RateLimitedJWKClient):
+        backend.jwks_client = RateLimitedJWKClient(
+            client.uri, min_refresh_seconds=kit_settings.JWKS_MIN_REFRESH_SECONDS
+        )
+
+
 class JWTAuthentication(JWTStatelessUserAuthentication):
     """simplejwt's stateless authentication; ALGORITHM, keys, issuer and audience come from SIMPLE_JWT."""
 
+    def authenticate(self, request):
+        # simplejwt's own errors ("Bearer" without a token, a token without a user) carry a dict
+        # detail, which the envelope would split into two errors; one plain error instead.
+        try:
+            return super().authenticate(request)
+        except DetailDictAuthenticationFailed as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {}
+            message = str(detail.get("detail", "Token is invalid or expired."))
+            raise AuthenticationFailed(message, code=str(detail.get("code", "token_not_valid"))) from exc
+
     def get_validated_token(self, raw_token):
-        # simplejwt's detail is a nested dict; the envelope wants one plain error.
+        # simplejwt builds its backend's JWKS client itself; swap it for the rate-limited one first.
+        limit_jwks_fetches()
+        # simplejwt's detail is a nested dict; the envelope wants one plain error. A signed `exp`
+        # beyond what a datetime holds overflows in simplejwt's own check: invalid too, not a 500.
         try:
             return super().get_validated_token(raw_token)
-        except InvalidToken as exc:
+        except (InvalidToken, OverflowError) as exc:
             raise AuthenticationFailed("Token is invalid or expired.", code="token_not_valid") from exc
 
     def get_user(self, validated_token):

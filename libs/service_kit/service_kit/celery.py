@@ -10,4 +10,12 @@ def make_celery_app(name: str) -> Celery:
     app = Celery(f"{name}_svc")
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
+
+    @app.task(name=f"{name}.receipt", ignore_result=True)
+    def receipt(envelope):
+        """A consumer's receipt for a message this service sent: stop sending it again."""
+        from .outbox import outbox_acknowledge
+
+        outbox_acknowledge(message_id=envelope["payload"]["message_id"])
+
     return app

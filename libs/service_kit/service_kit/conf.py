@@ -16,6 +16,13 @@ DEFAULTS = {
     "RELAY_INTERVAL": 1.0,
     "OUTBOX_RETENTION_DAYS": 7,
     "RELAY_PERIODIC": [],
+    # Seconds without a receipt before a sent message goes again (longer after each attempt), and how
+    # many times at most.
+    "REDELIVER_AFTER": 20,
+    "MAX_REDELIVERIES": 10,
+    # JWKS mode (JWT_JWKS_URL): the least seconds between two fetches of the key set, whatever
+    # `kid` a token names, so forged kids cannot turn every request into a call to users_svc.
+    "JWKS_MIN_REFRESH_SECONDS": 60,
 }
 
 

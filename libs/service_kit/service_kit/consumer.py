@@ -16,6 +16,7 @@ from django.utils import timezone
 from .conf import kit_settings
 from .events import InvalidEnvelope, Message
 from .models import DeadLetter, ProcessedMessage
+from .outbox import outbox_store, receipt_send
 from .request_id import reset_request_id, set_request_id
 
 logger = logging.getLogger(__name__)
@@ -80,11 +81,10 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
         return "dead_lettered"
     token = set_request_id(message.correlation_id)
     try:
-        if process_once(handler, message):
-            logger.info("message processed", extra={"message_type": message.type, "message_id": message.id})
-            return "processed"
-        logger.info("duplicate message ignored", extra={"message_type": message.type, "message_id": message.id})
-        return "duplicate"
+        outcome = "processed" if process_once(handler, message) else "duplicate"
+        logger.info(f"message {outcome}", extra={"message_type": message.type, "message_id": message.id})
+        receipt_send(message)
+        return outcome
     except Exception as exc:
         retries = task.request.retries
         extra = {"message_type": message.type, "message_id": message.id, "error": repr(exc), "retries": retries}
@@ -97,6 +97,7 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
             logger.exception("could not dead-letter; retrying later", extra=extra)
             raise task.retry(exc=exc, countdown=kit_settings.MESSAGE_MAX_BACKOFF, max_retries=None) from None
         logger.error("message dead-lettered", extra=extra)
+        receipt_send(message)
         return "dead_lettered"
     finally:
         reset_request_id(token)
@@ -104,8 +105,6 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
 
 def dead_letter_replay(*, dead_letter: DeadLetter) -> None:
     """Send a dead-lettered message again, through this service's outbox."""
-    from .outbox import outbox_store
-
     with transaction.atomic():
         outbox_store(Message.from_dict(dead_letter.envelope))
         DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now())

@@ -171,13 +171,14 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
                 "rest_framework.filters.SearchFilter",
                 "rest_framework.filters.OrderingFilter",
             ],
-            "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+            "DEFAULT_SCHEMA_CLASS": "service_kit.errors.AutoSchema",
             "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
             "COERCE_DECIMAL_TO_STRING": True,
         },
         "DRF_STANDARDIZED_ERRORS": {
             "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
             "EXCEPTION_HANDLER_CLASS": "service_kit.errors.ExceptionHandler",
+            "ERROR_SCHEMAS": {"401": "service_kit.errors.ErrorResponse401Serializer"},
         },
         "SPECTACULAR_SETTINGS": {
             "TITLE": f"{name}_svc API",
@@ -193,7 +194,10 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
                 "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
                 "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
             },
-            "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+            "POSTPROCESSING_HOOKS": [
+                "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+                "service_kit.errors.postprocess_list_indices",
+            ],
         },
         "SIMPLE_JWT": jwt_settings(),
         # CELERY: at-least-once delivery on the service's own queue of the shared Redis.
@@ -208,6 +212,9 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         "CELERY_BROKER_TRANSPORT_OPTIONS": {
             "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "60")),
             "socket_connect_timeout": 2,
+            # Look for tasks of killed workers every few seconds rather than kombu's ~100 s.
+            "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 1,
         },
         "CELERY_BROKER_CONNECTION_TIMEOUT": 2,
         "CELERY_BROKER_CONNECTION_MAX_RETRIES": None,

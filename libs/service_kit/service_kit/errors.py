@@ -1,10 +1,18 @@
-"""The error envelope of API.md for responses made outside DRF views (unknown routes, crashes)."""
+"""The error envelope of API.md: for responses made outside DRF views (unknown routes, crashes), and
+as the OpenAPI schemas document it."""
+
+import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from drf_standardized_errors import openapi
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
-from rest_framework import status
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.settings import package_settings
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
+
+from .pagination import PageNumberPagination
 
 
 class RequestTooLarge(APIException):
@@ -41,3 +49,51 @@ def bad_request(request, exception=None):
 def permission_denied(request, exception=None):
     detail = "You do not have permission to perform this action."
     return JsonResponse(error_body("client_error", "permission_denied", detail), status=403)
+
+
+# SCHEMA
+
+# What JWTAuthentication answers with a 401: no token, a malformed header, a bad or expired token.
+AUTHENTICATION_ERROR_CODES = ("authentication_failed", "not_authenticated", "token_not_valid")
+
+
+class Error401Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[(code, code) for code in AUTHENTICATION_ERROR_CODES])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse401Serializer(serializers.Serializer):
+    """The 401 envelope with every code the service's authentication gives (DRF's two, and simplejwt's)."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error401Serializer(many=True)
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-standardized-errors' schema, plus the 400 of a paginated list given a bad `?page_size=`."""
+
+    def _get_extra_validation_errors(self):
+        errors = super()._get_extra_validation_errors()
+        paginator = self._get_paginator()
+        if self._is_list_view() and isinstance(paginator, PageNumberPagination):
+            errors = {**errors, paginator.page_size_query_param: {"invalid"}}
+        return errors
+
+
+def postprocess_list_indices(result, generator, request, public):
+    """The `attr` of an error in a list item names its index ("lines.0.sku"), where drf-standardized-errors
+    documents a placeholder ("lines.INDEX.sku"): a pattern matching the real names replaces it, and the
+    discriminator keyed on the placeholder goes."""
+    placeholder = package_settings.LIST_INDEX_IN_API_SCHEMA
+    for component in result.get("components", {}).get("schemas", {}).values():
+        attr = component.get("properties", {}).get("attr", {})
+        names = attr.get("enum", [])
+        if any(placeholder in name for name in names):
+            patterns = [re.escape(name).replace(placeholder, "[0-9]+") for name in names]
+            del attr["enum"]
+            attr["pattern"] = f"^(?:{'|'.join(patterns)})$"
+        mapping = component.get("discriminator", {}).get("mapping", {})
+        if any(placeholder in name for name in mapping):
+            del component["discriminator"]
+    return result

@@ -13,12 +13,22 @@ class OutboxMessage(models.Model):
     envelope = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The consumer's receipt: until it comes, the relay sends the message again (see outbox_redeliver).
+    expects_receipt = models.BooleanField(default=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent_idx")]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent_idx"),
+            models.Index(
+                fields=["sent_at"],
+                condition=models.Q(expects_receipt=True, acknowledged_at__isnull=True, sent_at__isnull=False),
+                name="outbox_unacknowledged_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.message_id}"

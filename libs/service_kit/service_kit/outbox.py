@@ -4,6 +4,11 @@
 after commit; the relay (`manage.py outbox_relay`) sends whatever is left, so a crash between
 commit and publish loses nothing. A row is locked while it is sent, so two senders never both send
 it; a crash after sending and before marking it sent gives a duplicate, which consumers ignore.
+
+Delivery receipts close the last gap: Redis can lose a task that a worker had taken off its queue
+when the worker is killed at the wrong moment. Each consumer answers a message with a receipt
+(`<producer>.receipt`), and the relay sends again what has no receipt after a while
+(`outbox_redeliver`); idempotent consumers make the extra copies harmless.
 """
 
 import logging
@@ -35,8 +40,10 @@ def outbox_enqueue(*, type: str, payload: dict[str, Any], correlation_id: str | 
     return outbox_store(message)
 
 
-def outbox_store(message: Message) -> Message:
-    row = OutboxMessage.objects.create(message_id=message.id, type=message.type, envelope=message.as_dict())
+def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
+    row = OutboxMessage.objects.create(
+        message_id=message.id, type=message.type, envelope=message.as_dict(), expects_receipt=expects_receipt
+    )
     transaction.on_commit(lambda: outbox_publish(ids=[row.pk]), robust=True)
     return message
 
@@ -68,6 +75,55 @@ def outbox_publish(*, ids: list[int] | None = None, limit: int = 100) -> int:
             row.save(update_fields=["sent_at", "attempts"])
             sent += 1
     return sent
+
+
+def outbox_redeliver(*, limit: int = 100) -> int:
+    """Send again sent rows whose receipt has not come, waiting longer after each attempt."""
+    now = timezone.now()
+    base = kit_settings.REDELIVER_AFTER
+    sent = 0
+    with transaction.atomic():
+        rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+            expects_receipt=True,
+            acknowledged_at__isnull=True,
+            sent_at__lt=now - timedelta(seconds=base),
+            attempts__lt=kit_settings.MAX_REDELIVERIES + 1,
+        )
+        for row in rows.order_by("sent_at")[:limit]:
+            if row.sent_at > now - timedelta(seconds=base * min(row.attempts, 10)):
+                continue
+            try:
+                broker_send(row.envelope)
+            except Exception as exc:  # the broker is down: the next sweep tries again
+                row.last_error = repr(exc)[:1000]
+                row.save(update_fields=["last_error"])
+                break
+            extra = {"message_type": row.type, "message_id": str(row.message_id), "attempts": row.attempts}
+            logger.warning("message sent again: no receipt yet", extra=extra)
+            row.sent_at = now
+            row.attempts += 1
+            row.save(update_fields=["sent_at", "attempts"])
+            sent += 1
+    return sent
+
+
+def outbox_acknowledge(*, message_id: str) -> None:
+    """The consumer's receipt for one message: the relay stops sending it."""
+    OutboxMessage.objects.filter(message_id=message_id, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now()
+    )
+
+
+def receipt_send(message: Message) -> None:
+    """Tell the producer its message arrived (processed, a duplicate, or dead-lettered)."""
+    receipt = Message(
+        type=f"{message.producer}.receipt",
+        payload={"message_id": message.id},
+        producer=kit_settings.SERVICE_NAME,
+        correlation_id=message.correlation_id,
+    )
+    with transaction.atomic():
+        outbox_store(receipt, expects_receipt=False)
 
 
 def outbox_prune(*, older_than: timedelta | None = None) -> int:

@@ -1,8 +1,31 @@
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+
+PAGE_SIZE_INVALID = "A positive whole number is required."
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=` and `?page_size=` (capped at 100), as API.md says."""
+    """`?page=` and `?page_size=` (capped at 100), as API.md says.
+
+    A page size that is not a positive whole number is a 400 rather than silently the default: the
+    schema says what is allowed, and a typo should not look like an answer."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            return pagination._positive_int(raw, strict=True, cutoff=self.max_page_size)
+        except ValueError:
+            raise ValidationError({self.page_size_query_param: [PAGE_SIZE_INVALID]}, code="invalid") from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = f"Number of results to return per page, at most {self.max_page_size}."
+        return parameters

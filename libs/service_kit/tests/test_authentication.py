@@ -117,3 +117,31 @@ def test_access_token_lives_five_minutes_for_the_configured_issuer_and_audience(
     assert claims["iss"] == "shop-users"
     assert claims["aud"] == "shop"
     assert claims["token_type"] == "access"
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer two tokens", "Bearer a.b.c extra"])
+def test_malformed_bearer_header_is_one_401_error_without_attr(api_client, header):
+    api_client.credentials(HTTP_AUTHORIZATION=header)
+
+    body = assert_envelope(
+        api_client.get(WHOAMI), status=401, error_type="client_error", code="bad_authorization_header"
+    )
+
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["attr"] is None
+
+
+@pytest.mark.parametrize("make_token", [non_uuid_user_id, lambda identity: token_for(identity, user_id=None)])
+def test_token_without_a_usable_user_id_is_one_401_error_without_attr(api_client, identity, make_token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(identity)}")
+
+    body = assert_envelope(api_client.get(WHOAMI), status=401, error_type="client_error", code="token_not_valid")
+
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["attr"] is None
+
+
+def test_signed_token_with_an_expiry_beyond_any_date_is_401_not_500(api_client, identity):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(identity, exp=10**30)}")
+
+    assert_envelope(api_client.get(WHOAMI), status=401, error_type="client_error", code="token_not_valid")

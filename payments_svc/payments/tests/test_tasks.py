@@ -66,7 +66,7 @@ def test_reply_carries_the_correlation_id_of_the_charge_message(gateway):
 
     assert charge_order.apply(args=[charge.as_dict()]).get() == "processed"
 
-    envelope = OutboxMessage.objects.get().envelope
+    envelope = OutboxMessage.objects.get(type="orders.payment_succeeded").envelope
     assert envelope["correlation_id"] == "req-1"
     assert envelope["producer"] == "payments"
 

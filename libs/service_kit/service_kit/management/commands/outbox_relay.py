@@ -1,4 +1,5 @@
-"""The outbox relay process: sends what the after-commit publish left, prunes, runs periodic work."""
+"""The outbox relay process: sends what the after-commit publish left, sends again what got no receipt,
+prunes, and runs the service's periodic work."""
 
 import logging
 import signal
@@ -9,7 +10,7 @@ from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
 from service_kit.conf import kit_settings
-from service_kit.outbox import outbox_prune, outbox_publish
+from service_kit.outbox import outbox_prune, outbox_publish, outbox_redeliver
 
 logger = logging.getLogger("service_kit.relay")
 PRUNE_EVERY = 3600.0
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             sent = 0
             try:
                 sent = outbox_publish()
+                sent += outbox_redeliver()
                 for path, job in periodic:
                     try:
                         job()

@@ -1,0 +1,109 @@
+"""Delivery receipts: a consumer answers every message; the producer sends again what got none."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from service_kit.conf import kit_settings
+from service_kit.models import OutboxMessage
+from service_kit.outbox import outbox_acknowledge, outbox_redeliver
+
+from .celery_app import app
+from .messaging import message, unsent_row
+from .tasks import fail_after_effect, record_effect
+
+committed = pytest.mark.django_db(transaction=True)
+
+
+def receipts_for(message_id: str) -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.filter(type="kit.receipt", envelope__payload__message_id=message_id))
+
+
+def sent_row(*, seconds_ago: float, attempts: int = 1) -> OutboxMessage:
+    row = unsent_row()
+    row.sent_at = timezone.now() - timedelta(seconds=seconds_ago)
+    row.attempts = attempts
+    row.save()
+    return row
+
+
+@committed
+def test_a_processed_message_is_answered_with_a_receipt_that_expects_none(kit_queue):
+    sent = message("kit.test_effect", correlation_id="req-1")
+
+    assert record_effect.apply(args=[sent.as_dict()]).get() == "processed"
+
+    [receipt] = receipts_for(sent.id)
+    assert receipt.expects_receipt is False
+    assert receipt.envelope["correlation_id"] == "req-1"
+    assert receipt.envelope["producer"] == kit_settings.SERVICE_NAME
+
+
+@committed
+def test_a_duplicate_is_answered_again_since_the_first_receipt_may_be_lost(kit_queue):
+    envelope = message("kit.test_effect").as_dict()
+
+    record_effect.apply(args=[envelope])
+    assert record_effect.apply(args=[envelope]).get() == "duplicate"
+
+    assert len(receipts_for(envelope["id"])) == 2
+
+
+@committed
+def test_a_dead_lettered_message_is_answered_so_it_is_not_sent_forever(kit_queue):
+    envelope = message("kit.test_failure").as_dict()
+
+    assert fail_after_effect.apply(args=[envelope], retries=kit_settings.MESSAGE_MAX_RETRIES).get() == "dead_lettered"
+
+    assert len(receipts_for(envelope["id"])) == 1
+
+
+@committed
+def test_the_receipt_task_acknowledges_the_message_it_names():
+    row = sent_row(seconds_ago=1)
+    receipt_task = app.tasks["kit.receipt"]
+
+    receipt_task.apply(args=[message("kit.receipt", payload={"message_id": str(row.message_id)}).as_dict()])
+
+    row.refresh_from_db()
+    assert row.acknowledged_at is not None
+
+
+@committed
+def test_a_message_without_receipt_is_sent_again_after_the_wait(kit_queue):
+    row = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
+
+    assert outbox_redeliver() == 1
+
+    row.refresh_from_db()
+    assert row.attempts == 2
+    assert row.sent_at > timezone.now() - timedelta(seconds=5)
+    assert [task["id"] for task in kit_queue.messages()] == [str(row.message_id)]
+
+
+@committed
+def test_redelivery_waits_longer_after_each_attempt(kit_queue):
+    sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1, attempts=3)
+
+    assert outbox_redeliver() == 0
+    assert len(kit_queue) == 0
+
+
+@committed
+def test_recent_acknowledged_and_receiptless_rows_are_not_sent_again(kit_queue):
+    sent_row(seconds_ago=1)
+    acknowledged = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
+    outbox_acknowledge(message_id=str(acknowledged.message_id))
+    receipt = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
+    receipt.expects_receipt = False
+    receipt.save()
+
+    assert outbox_redeliver() == 0
+    assert len(kit_queue) == 0
+
+
+@committed
+def test_redelivery_gives_up_after_the_last_attempt(kit_queue):
+    sent_row(seconds_ago=kit_settings.REDELIVER_AFTER * 20, attempts=kit_settings.MAX_REDELIVERIES + 1)
+
+    assert outbox_redeliver() == 0

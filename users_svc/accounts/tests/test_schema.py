@@ -1,0 +1,59 @@
+"""The OpenAPI schema of users_svc documents every status and error code its views really answer."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(api_client):
+    response = api_client.get("/api/users/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def responses(schema, method: str, path: str) -> set[str]:
+    return set(schema["paths"][path][method]["responses"])
+
+
+def error_codes(schema, component: str) -> set[str]:
+    code = schema["components"]["schemas"][component]["properties"]["code"]
+    if "$ref" in code:
+        code = schema["components"]["schemas"][code["$ref"].rsplit("/", 1)[1]]
+    return set(code["enum"])
+
+
+def test_sign_in_documents_wrong_credentials_and_the_gateways_rate_limit(schema):
+    assert {"200", "401", "429"} <= responses(schema, "post", "/api/users/token/")
+
+
+def test_registration_documents_the_gateways_rate_limit(schema):
+    assert {"201", "400", "429"} <= responses(schema, "post", "/api/users/register/")
+
+
+def test_refresh_documents_a_bad_token(schema):
+    assert {"200", "401"} <= responses(schema, "post", "/api/users/token/refresh/")
+
+
+def test_revoke_documents_another_users_token(schema):
+    assert {"205", "400", "401", "403"} <= responses(schema, "post", "/api/users/token/revoke/")
+
+
+def test_taken_email_code_is_documented(schema):
+    assert "unique" in error_codes(schema, "RegisterCreateEmailErrorComponent")
+
+
+def test_revoking_a_bad_token_code_is_documented(schema):
+    assert "token_not_valid" in error_codes(schema, "TokenRevokeCreateRefreshErrorComponent")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", "/api/users/token/"), ("post", "/api/users/token/refresh/"), ("get", "/api/users/me/")],
+)
+def test_every_401_code_of_the_accounts_is_documented(schema, method, path):
+    ref = schema["paths"][path][method]["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
+    envelope = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    error = envelope["properties"]["errors"]["items"]["$ref"].rsplit("/", 1)[1]
+
+    assert {"token_not_valid", "not_authenticated", "no_active_account", "user_not_found"} <= error_codes(schema, error)
