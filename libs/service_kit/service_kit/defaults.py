@@ -89,6 +89,7 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         ],
         "MIDDLEWARE": [
             "service_kit.request_id.RequestIDMiddleware",
+            "service_kit.errors.DatabaseUnavailableMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",

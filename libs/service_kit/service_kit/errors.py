@@ -4,6 +4,7 @@ as the OpenAPI schemas document it."""
 import re
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from drf_standardized_errors import openapi
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
@@ -21,13 +22,41 @@ class RequestTooLarge(APIException):
     default_code = "request_too_large"
 
 
+class DatabaseUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service's database is unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+
+# A database that is down or restarting: the service answers 503, not a crash.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
 class ExceptionHandler(StandardizedExceptionHandler):
-    """drf-standardized-errors, plus Django's own "body too big" as a 413 rather than a 500."""
+    """drf-standardized-errors, plus Django's "body too big" as a 413 and a database outage as a 503."""
 
     def convert_known_exceptions(self, exc):
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge()
+        if isinstance(exc, DATABASE_DOWN):
+            return DatabaseUnavailable()
         return super().convert_known_exceptions(exc)
+
+
+class DatabaseUnavailableMiddleware:
+    """The same 503 envelope for views outside DRF (the admin) when the database is down."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_DOWN):
+            body = error_body("server_error", DatabaseUnavailable.default_code, str(DatabaseUnavailable.default_detail))
+            return JsonResponse(body, status=503)
+        return None
 
 
 def error_body(error_type: str, code: str, detail: str, attr: str | None = None) -> dict:

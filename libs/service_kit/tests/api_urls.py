@@ -10,4 +10,5 @@ urlpatterns = [
     path("numbers/", views.NumberListView.as_view(), name="numbers"),
     path("log/", views.LogView.as_view(), name="log"),
     path("boom/", views.BoomView.as_view(), name="boom"),
+    path("database-down/", views.DatabaseDownView.as_view(), name="database-down"),
 ]

@@ -52,3 +52,20 @@ def test_body_over_the_upload_limit_is_413_envelope(staff_client):
     response = staff_client.post("/api/kit/notes/", data=oversized, content_type="application/json")
 
     assert_envelope(response, status=413, error_type="client_error")
+
+
+@pytest.mark.parametrize("path", ["/api/kit/database-down/", "/plain/database-down/"])
+def test_a_database_that_does_not_answer_is_503_envelope(crash_client, path):
+    response = crash_client.get(path)
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "type": "server_error",
+        "errors": [
+            {
+                "code": "service_unavailable",
+                "detail": "The service's database is unavailable; try again shortly.",
+                "attr": None,
+            }
+        ],
+    }

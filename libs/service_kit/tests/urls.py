@@ -7,6 +7,7 @@ from . import views
 
 urlpatterns = [
     path("plain/boom/", views.plain_boom),
+    path("plain/database-down/", views.plain_database_down),
     *service_urlpatterns("kit", "tests.api_urls"),
 ]
 

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import OperationalError
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -86,3 +87,18 @@ class BoomView(generics.GenericAPIView):
 def plain_boom(request):
     """Crashes outside DRF, so Django's handler500 answers."""
     raise RuntimeError("plain boom")
+
+
+class DatabaseDownView(generics.GenericAPIView):
+    """Meets a database that does not answer, inside DRF."""
+
+    permission_classes = [AllowAny]
+    serializer_class = NoteSerializer
+
+    def get(self, request):
+        raise OperationalError("connection refused")
+
+
+def plain_database_down(request):
+    """Meets a database that does not answer, outside DRF (as the admin would)."""
+    raise OperationalError("connection refused")
