@@ -201,12 +201,18 @@ def test_genuine_token_passes_authentication_on_every_probed_endpoint(api, victi
     assert response.status_code in {200, 400, 403}, response.text
 
 
-@pytest.mark.parametrize("forge", BAD_TOKENS)
-@pytest.mark.parametrize("endpoint", list(PROTECTED))
+# The catalogue is public: without a token it answers 200, so only bad tokens are probed there.
+BAD_TOKEN_CASES = [
+    (forge, endpoint)
+    for endpoint in PROTECTED
+    for forge in BAD_TOKENS
+    if not (forge is no_token and endpoint == "inventory-list")
+]
+
+
+@pytest.mark.parametrize(("forge", "endpoint"), BAD_TOKEN_CASES)
 def test_bad_token_is_one_401_envelope(api, victim, published_keys, forge, endpoint):
     token = forge(victim, published_keys)
-    if token is None and endpoint == "inventory-list":
-        pytest.skip("the catalogue is public without a token")
 
     response = call(api, endpoint, token)
 
