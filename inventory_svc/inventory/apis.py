@@ -7,12 +7,11 @@ from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 from service_kit.permissions import IsStaffOrReadOnly
 
 from . import selectors, services
-from .filters import ProductFilter, StableOrderingFilter
+from .filters import ProductFilter, StableOrderingFilter, TextSearchFilter
 from .serializers import (
     ProductCreateInputSerializer,
     ProductOutputSerializer,
@@ -56,6 +55,8 @@ class ServiceErrorsMixin:
 
 @extend_validation_errors(["unique"], field_name="sku", actions=["create"])
 @extend_validation_errors(["stock_ceiling"], field_name="quantity", actions=["restock"])
+# DRF's search refuses a NUL character, with no attr.
+@extend_validation_errors(["null_characters_not_allowed"], field_name=None, actions=["list"])
 class ProductViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     """Anyone reads the catalogue; staff (the token's `is_staff`) changes it."""
 
@@ -64,7 +65,7 @@ class ProductViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     lookup_field = "sku"
     # Only well-formed SKUs reach the views; anything else (NUL bytes included) is a plain 404.
     lookup_value_regex = "[A-Z0-9][A-Z0-9-]{0,63}"
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, TextSearchFilter, StableOrderingFilter]
     filterset_class = ProductFilter
     search_fields = ["sku", "name", "description"]
     ordering_fields = ["price", "name", "sku"]

@@ -1,25 +1,11 @@
 """Query parameters of the product list."""
 
 import django_filters
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
+from service_kit.filters import StrictFilterSet
 
 from .models import Product
-
-
-class StrictFilterSet(django_filters.FilterSet):
-    """A parameter sent empty is refused like any value outside its choices, not read as "no filter"."""
-
-    def is_valid(self):
-        valid = super().is_valid()
-        for name, field in self.form.fields.items():
-            if self.data.get(name) == "":
-                code = "invalid_choice" if "invalid_choice" in field.error_messages else "invalid"
-                message = field.error_messages[code]
-                self.form.add_error(name, ValidationError(message, code=code, params={"value": ""}))
-                valid = False
-        return valid
 
 
 class ProductFilter(StrictFilterSet):
@@ -50,3 +36,13 @@ class StableOrderingFilter(OrderingFilter):
         if ordering and not {"sku", "-sku"} & set(ordering):
             ordering = [*ordering, "sku"]
         return ordering
+
+
+class TextSearchFilter(SearchFilter):
+    """DRF's search, whose schema also says what it refuses: a NUL character (a 400)."""
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["pattern"] = r"^[^\x00]*$"
+        return parameters

@@ -6,49 +6,15 @@ and 12.5 as "12.50", accepting what the schema calls invalid."""
 import re
 from decimal import Decimal
 
-from django.core.validators import RegexValidator
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from service_kit.fields import TextField, WholeNumberField
 
 from .models import Product, sku_validator
 
 MAX_RESTOCK = 1_000_000
 # A price as API.md writes money: a positive decimal string, at most 10 digits before the point and 2 after.
 PRICE_PATTERN = r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?|0?\.(?:0[1-9]|[1-9][0-9]?))$"
-
-
-class TextField(serializers.CharField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-# Text as the schema states it: no NUL character (PostgreSQL stores none), and not blank unless allowed.
-TEXT_PATTERN = r"^[^\x00]*$"
-NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
-
-
-class TextFieldExtension(OpenApiSerializerFieldExtension):
-    """A TextField's schema: DRF's, plus a pattern of what it refuses, unless a validator gives one."""
-
-    target_class = TextField
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        has_pattern = any(isinstance(validator, RegexValidator) for validator in self.target.validators)
-        if not has_pattern and "format" not in schema:
-            schema["pattern"] = TEXT_PATTERN if self.target.allow_blank else NON_BLANK_TEXT_PATTERN
-        return schema
-
-
-class WholeNumberField(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if not isinstance(data, int) or isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": PRICE_PATTERN, "example": "19.99"})

@@ -3,48 +3,14 @@
 Input fields take only the JSON type the schema states: DRF would otherwise read 5 as "5" and "5" as 5,
 accepting what the schema calls invalid."""
 
-from django.core.validators import RegexValidator
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
+from service_kit.fields import TextField, WholeNumberField
 
 from .models import Order, OrderLine
 from .services import MAX_LINE_QUANTITY, PAYMENT_METHODS
 
 MAX_LINES = 50
-
-
-class TextField(serializers.CharField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-# Text as the schema states it: no NUL character (PostgreSQL stores none), and not blank unless allowed.
-TEXT_PATTERN = r"^[^\x00]*$"
-NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
-
-
-class TextFieldExtension(OpenApiSerializerFieldExtension):
-    """A TextField's schema: DRF's, plus a pattern of what it refuses, unless a validator gives one."""
-
-    target_class = TextField
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        has_pattern = any(isinstance(validator, RegexValidator) for validator in self.target.validators)
-        if not has_pattern and "format" not in schema:
-            schema["pattern"] = TEXT_PATTERN if self.target.allow_blank else NON_BLANK_TEXT_PATTERN
-        return schema
-
-
-class WholeNumberField(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if not isinstance(data, int) or isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class OrderLineInputSerializer(serializers.Serializer):

@@ -2,12 +2,11 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 from service_kit.errors import AUTHENTICATION_ERROR_CODES
+from service_kit.fields import EmailTextField, TextField
 
 from .models import User
 from .selectors import user_email_taken
@@ -16,42 +15,6 @@ from .selectors import user_email_taken
 PASSWORD_MIN_LENGTH = 8
 # The codes of the other password validators (AUTH_PASSWORD_VALIDATORS): a valid string, yet refused.
 WEAK_PASSWORD_CODES = ["password_too_similar", "password_too_common", "password_entirely_numeric"]
-
-
-class TextOnlyMixin:
-    """Refuses numbers, which DRF would turn into text: the schema says `string`."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class TextField(TextOnlyMixin, serializers.CharField):
-    pass
-
-
-class EmailTextField(TextOnlyMixin, serializers.EmailField):
-    pass
-
-
-# Text as the schema states it: no NUL character (PostgreSQL stores none), and not blank unless allowed.
-TEXT_PATTERN = r"^[^\x00]*$"
-NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
-
-
-class TextFieldExtension(OpenApiSerializerFieldExtension):
-    """A TextField's schema: DRF's, plus a pattern of what it refuses, unless a validator gives one."""
-
-    target_class = TextField
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        has_pattern = any(isinstance(validator, RegexValidator) for validator in self.target.validators)
-        if not has_pattern and "format" not in schema:
-            schema["pattern"] = TEXT_PATTERN if self.target.allow_blank else NON_BLANK_TEXT_PATTERN
-        return schema
 
 
 class UserSerializer(serializers.ModelSerializer):

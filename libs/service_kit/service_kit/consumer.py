@@ -104,7 +104,10 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
 
 
 def dead_letter_replay(*, dead_letter: DeadLetter) -> None:
-    """Send a dead-lettered message again, through this service's outbox."""
+    """Send a dead-lettered message again, through this service's outbox.
+
+    Its receipt goes to the message's producer, not to this service, so the row expects none: the relay
+    would otherwise send it again and again."""
     with transaction.atomic():
-        outbox_store(Message.from_dict(dead_letter.envelope))
+        outbox_store(Message.from_dict(dead_letter.envelope), expects_receipt=False)
         DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now())

@@ -12,6 +12,7 @@ from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.settings import api_settings
 
 from .pagination import PageNumberPagination
 
@@ -110,6 +111,16 @@ class AutoSchema(openapi.AutoSchema):
         return errors
 
 
+def _attr_pattern(name: str, placeholder: str) -> str:
+    """The regular expression of the `attr`s a documented name stands for."""
+    item_errors = f"{package_settings.NESTED_FIELD_SEPARATOR}{api_settings.NON_FIELD_ERRORS_KEY}"
+    optional = ""
+    if name.endswith(f"{placeholder}{item_errors}"):
+        # The error of a null item is on the item itself ("lines.5"), documented as its non-field errors.
+        name, optional = name.removesuffix(item_errors), f"(?:{re.escape(item_errors)})?"
+    return re.escape(name).replace(placeholder, "[0-9]+") + optional
+
+
 def postprocess_list_indices(result, generator, request, public):
     """The `attr` of an error in a list item names its index ("lines.0.sku"), where drf-standardized-errors
     documents a placeholder ("lines.INDEX.sku"): a pattern matching the real names replaces it, and the
@@ -118,11 +129,10 @@ def postprocess_list_indices(result, generator, request, public):
     for component in result.get("components", {}).get("schemas", {}).values():
         attr = component.get("properties", {}).get("attr", {})
         names = attr.get("enum", [])
-        if any(placeholder in name for name in names):
-            patterns = [re.escape(name).replace(placeholder, "[0-9]+") for name in names]
+        if names and all(isinstance(name, str) for name in names) and any(placeholder in name for name in names):
             del attr["enum"]
-            attr["pattern"] = f"^(?:{'|'.join(patterns)})$"
+            attr["pattern"] = f"^(?:{'|'.join(_attr_pattern(name, placeholder) for name in names)})$"
         mapping = component.get("discriminator", {}).get("mapping", {})
-        if any(placeholder in name for name in mapping):
+        if any(placeholder in str(name) for name in mapping):
             del component["discriminator"]
     return result

@@ -7,11 +7,18 @@ PAGE_SIZE_INVALID = "A positive whole number is required."
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=` and `?page_size=` (capped at 100), as API.md says.
 
-    A page size that is not a positive whole number is a 400 rather than silently the default: the
-    schema says what is allowed, and a typo should not look like an answer."""
+    A page size that is not a positive whole number is a 400 rather than silently the default, and a
+    page that is not one a 404 (DRF's answer to a bad page): the schema says what is allowed, and a
+    typo should not look like an answer."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
+    # The schema documents `page` as a number; "last" would be an undocumented one.
+    last_page_strings = ()
+
+    def get_page_number(self, request, paginator):
+        # "?page=" names no page: a 404 like any other invalid page, rather than silently the first.
+        return request.query_params.get(self.page_query_param, 1)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

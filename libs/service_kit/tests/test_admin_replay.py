@@ -1,12 +1,15 @@
 """Dead-letter replay, as a function and as the admin action: the envelope goes out again via the outbox."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from celery import current_app
 from django.contrib import messages
+from django.utils import timezone
 from service_kit.consumer import dead_letter_record, dead_letter_replay
 from service_kit.models import DeadLetter, OutboxMessage
+from service_kit.outbox import outbox_redeliver
 
 from .messaging import message
 from .tasks import fail_after_effect
@@ -47,6 +50,17 @@ def test_dead_letter_replay_writes_the_same_envelope_to_the_outbox_and_publishes
     dead_letter_replay(dead_letter=letter)
 
     assert_replayed(letter, kit_queue)
+    assert len(kit_queue) == 1
+
+
+def test_replayed_message_is_not_sent_again_for_want_of_a_receipt(kit_queue):
+    # Its consumer answers the message's producer (usually another service), never the service that
+    # replayed it: waiting for a receipt would send it again and again.
+    letter = dead_letter()
+    dead_letter_replay(dead_letter=letter)
+    OutboxMessage.objects.filter(message_id=letter.message_id).update(sent_at=timezone.now() - timedelta(hours=1))
+
+    assert outbox_redeliver() == 0
     assert len(kit_queue) == 1
 
 

@@ -48,3 +48,11 @@ def test_every_401_code_of_the_token_check_is_documented(schema):
     enum = component(schema, codes["$ref"].rsplit("/", 1)[1])["enum"]
 
     assert {"not_authenticated", "authentication_failed", "token_not_valid"} <= set(enum)
+
+
+def test_the_error_of_a_null_line_is_documented_on_the_line_itself(schema):
+    attr = component(schema, "OrdersCreateLinesINDEXNonFieldErrorsErrorComponent")["properties"]["attr"]
+
+    assert re.search(attr["pattern"], "lines.5")
+    assert re.search(attr["pattern"], "lines.5.non_field_errors")
+    assert not re.search(attr["pattern"], "lines.5.sku")

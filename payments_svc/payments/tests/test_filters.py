@@ -31,3 +31,13 @@ def test_page_size_above_the_cap_is_served_capped(user_client):
 
     assert response.status_code == 200
     assert response.json()["count"] == 3
+
+
+@pytest.mark.parametrize("page", ["", "0", "last", "x"])
+def test_page_that_is_not_a_page_number_is_a_404_envelope(user_client, page):
+    PaymentFactory(user_id=user_client.identity.id)
+
+    response = user_client.get("/api/payments/", {"page": page})
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
