@@ -3,7 +3,7 @@ SERVICES := users_svc inventory_svc orders_svc payments_svc
 PY := .venv/bin/python
 ARGS := $(if $(DETACH),--detach,)
 
-.PHONY: up down status test lint format bootstrap bench
+.PHONY: up down status test test-faults lint format bootstrap bench
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -19,6 +19,10 @@ status:
 
 test: bootstrap
 	@scripts/test.sh
+
+# Only the fault-injection tests (tests/test_faults.py), on the same kind of private stack.
+test-faults: bootstrap
+	@TEST_SELECTION=tests/test_faults.py scripts/test.sh
 
 lint: bootstrap
 	.venv/bin/ruff check .

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: lint, then start a private test stack (var/test, its own ports), run every service's
 # own tests and the cross-service tests through nginx against it, and stop it again.
+# TEST_SELECTION (e.g. tests/test_faults.py, for `make test-faults`) runs only those cross-service
+# tests, without the services' own suites; extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,11 +23,14 @@ run_suite() {  # name, directory, database url, pytest args...
     echo "=== $name"
     (cd "$dir" && DATABASE_URL=$db "$OLDPWD/.venv/bin/pytest" -q -p no:cacheprovider "$@") || status=1
 }
-run_suite service_kit libs/service_kit "$USERS_DATABASE_URL"
-run_suite users_svc users_svc "$USERS_DATABASE_URL"
-run_suite inventory_svc inventory_svc "$INVENTORY_DATABASE_URL"
-run_suite orders_svc orders_svc "$ORDERS_DATABASE_URL"
-run_suite payments_svc payments_svc "$PAYMENTS_DATABASE_URL"
+if [ -z "${TEST_SELECTION:-}" ]; then
+    run_suite service_kit libs/service_kit "$USERS_DATABASE_URL"
+    run_suite users_svc users_svc "$USERS_DATABASE_URL"
+    run_suite inventory_svc inventory_svc "$INVENTORY_DATABASE_URL"
+    run_suite orders_svc orders_svc "$ORDERS_DATABASE_URL"
+    run_suite payments_svc payments_svc "$PAYMENTS_DATABASE_URL"
+fi
 echo "=== end to end through nginx ($GATEWAY_URL)"
-.venv/bin/pytest -q -p no:cacheprovider tests "$@" || status=1
+# shellcheck disable=SC2086  # TEST_SELECTION may name several paths
+.venv/bin/pytest -q -p no:cacheprovider ${TEST_SELECTION:-tests} "$@" || status=1
 exit $status

@@ -51,6 +51,8 @@ class Process:
     user: str | None = None
     stop_signal: str = "TERM"
     stop_wait: int = 20
+    # The stop signal goes to the whole process group, unless the main process stops its children itself.
+    stop_as_group: bool = True
     group: str = "app"
 
     def argv(self) -> list[str]:
@@ -92,7 +94,11 @@ def app_processes(cfg: StackConfig) -> list[Process]:
         env = service_env(cfg, service)
         directory = ROOT / f"{service}_svc"
         processes.append(Process(f"{service}-web", WEB_COMMAND, env, directory))
-        processes.append(Process(f"{service}-worker", WORKER_COMMAND, env, directory, stop_wait=60))
+        # SIGTERM to Celery's main process only: its warm shutdown lets the pool finish the running tasks,
+        # where the signal sent to the pool's children too would kill them in the middle of one.
+        processes.append(
+            Process(f"{service}-worker", WORKER_COMMAND, env, directory, stop_wait=60, stop_as_group=False)
+        )
         processes.append(Process(f"{service}-relay", RELAY_COMMAND, env, directory))
     flower_env = {
         "REDIS_URL": cfg.redis_url,

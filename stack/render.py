@@ -25,7 +25,7 @@ def _program(process: Process, cfg: StackConfig) -> str:
         "startretries=10",
         f"stopsignal={process.stop_signal}",
         f"stopwaitsecs={process.stop_wait}",
-        "stopasgroup=true",
+        f"stopasgroup={'true' if process.stop_as_group else 'false'}",
         "killasgroup=true",
         "redirect_stderr=true",
         f"stdout_logfile={cfg.log_dir / process.name}.log",

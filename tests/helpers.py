@@ -135,3 +135,24 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, interval: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout:.0f} s: {message or predicate}")
         time.sleep(interval)
+
+
+def process_state(name: str) -> str:
+    """supervisord's state of one process ("app:orders-worker"): RUNNING, STOPPED, STARTING, BACKOFF, ..."""
+    output = stack_ctl("status", name, check=False).stdout.split()
+    return output[1] if len(output) > 1 else "UNKNOWN"
+
+
+def process_pid(name: str) -> int | None:
+    """The pid supervisord gives for a running process, else None."""
+    output = stack_ctl("pid", name, check=False).stdout.strip()
+    return int(output) if output.isdigit() and int(output) > 0 else None
+
+
+def ensure_running(*names: str, timeout: float = 60) -> None:
+    """Start each process unless supervisord has it running (or is restarting it); wait for RUNNING."""
+    for name in names:
+        if process_state(name) not in {"RUNNING", "STARTING", "BACKOFF"}:
+            stack_ctl("start", name, check=False)
+    for name in names:
+        wait_until(lambda name=name: process_state(name) == "RUNNING", timeout=timeout, interval=0.3, message=name)

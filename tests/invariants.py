@@ -7,7 +7,10 @@ PAYMENTS_DATABASE_URL (`python -m stack env` prints them). Once the saga has set
 - a cancelled order has no succeeded payment (declined, refunded or none) and no held or sold stock
   (its reservation is released, rejected, returned or absent);
 - every product has 0 <= reserved <= on_hand, and `reserved` is exactly what held reservations hold;
-- no outbox row is left unsent in any database, and no message about these orders was dead-lettered.
+- no outbox row is left unsent in any database, and no message about these orders is left dead-lettered
+  (one an operator replayed counts as handled);
+- given the stock a test put in (initial stock plus restocks, by SKU), stock is conserved: on hand now
+  plus the units sold (committed reservations; returned ones are back on hand) equals it.
 
 Messages may still be on their way when an order turns terminal (the commit after a confirmation,
 the refund after a cancel), so `check_invariants` polls until they hold or its time is up.
@@ -174,26 +177,59 @@ def order_violations(order_ids: list[str]) -> list[str]:
         for row in fetch(
             service,
             "SELECT type, envelope->'payload'->>'order_id' AS order_id FROM service_kit_deadletter "
-            "WHERE envelope->'payload'->>'order_id' = ANY(%s)",
+            "WHERE envelope->'payload'->>'order_id' = ANY(%s) AND replayed_at IS NULL",
             (order_ids,),
         ):
             problems.append(f"{service} dead-lettered {row['type']} of order {row['order_id']}")
     return problems
 
 
-def violations(order_ids: list[str]) -> list[str]:
+def stock_violations(stock_in: dict[str, int]) -> list[str]:
+    """Products whose stock is not conserved: on hand plus units sold must equal `stock_in[sku]` (initial
+    stock plus restocks). Sold units are those of committed reservations; returned ones are on hand again."""
+    rows = fetch(
+        "inventory",
+        """
+        SELECT p.sku, p.on_hand, coalesce(s.sold, 0) AS sold
+        FROM inventory_product p
+        LEFT JOIN (
+            SELECT l.product_id, sum(l.quantity) AS sold
+            FROM inventory_reservationline l
+            JOIN inventory_reservation r ON r.id = l.reservation_id
+            WHERE r.status = 'committed'
+            GROUP BY l.product_id
+        ) s ON s.product_id = p.sku
+        WHERE p.sku = ANY(%s)
+        """,
+        (list(stock_in),),
+    )
+    found = {row["sku"]: row for row in rows}
+    problems = [f"product {sku} is not in the inventory database" for sku in stock_in.keys() - found.keys()]
+    for sku, row in found.items():
+        if row["on_hand"] + row["sold"] != stock_in[sku]:
+            problems.append(f"product {sku}: on_hand={row['on_hand']} + sold={row['sold']} != {stock_in[sku]} put in")
+    return problems
+
+
+def violations(order_ids: list[str], stock_in: dict[str, int] | None = None) -> list[str]:
     problems = order_violations(order_ids) + product_violations()
+    if stock_in:
+        problems += stock_violations(stock_in)
     problems += [f"{service} has {count} unsent outbox row(s)" for service, count in unsent_outbox().items()]
     return problems
 
 
-def check_invariants(order_ids: Iterable[str] | None = None, *, timeout: float = 60.0) -> None:
-    """Wait for the orders (default: all) to be terminal, then until every invariant holds; fail with what does not."""
+def check_invariants(
+    order_ids: Iterable[str] | None = None, *, timeout: float = 60.0, stock_in: dict[str, int] | None = None
+) -> None:
+    """Wait for the orders (default: all) to be terminal, then until every invariant holds; fail with what does not.
+
+    `stock_in` (initial stock plus restocks by SKU) adds the check that stock is conserved."""
     ids = list(order_ids) if order_ids is not None else all_order_ids()
     deadline = time.monotonic() + timeout
     wait_terminal(ids, timeout=timeout)
     while True:
-        problems = violations(ids)
+        problems = violations(ids, stock_in)
         if not problems:
             return
         if time.monotonic() > deadline:

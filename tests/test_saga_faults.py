@@ -12,6 +12,8 @@ import pytest
 from .helpers import stack_ctl, wait_until
 from .invariants import check_invariants, fetch, orders_by_id, unsent_outbox, wait_terminal
 
+pytestmark = pytest.mark.faults
+
 ORDERS = "/api/orders/"
 VISA = "pm_card_visa"
 PAYMENTS_WORKER = "app:payments-worker"

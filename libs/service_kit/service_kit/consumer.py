@@ -67,6 +67,9 @@ def process_once(handler: Callable[[Message], None], message: Message) -> bool:
 
 
 def dead_letter_record(*, envelope, message_id, message_type: str, error: str) -> None:
+    """Store a failed message once: a redelivered copy failing again joins the open dead letter."""
+    if DeadLetter.objects.filter(message_id=message_id, type=message_type, replayed_at__isnull=True).exists():
+        return
     DeadLetter.objects.create(message_id=message_id, type=message_type, envelope=envelope, error=error[:5000])
 
 

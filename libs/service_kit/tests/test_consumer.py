@@ -272,3 +272,18 @@ def test_message_handler_makes_a_task_named_by_the_message_type_that_keeps_the_h
     assert record_effect.name == "kit.test_effect"
     assert fail_after_effect.name == "kit.test_failure"
     assert record_effect.handler.__name__ == "record_effect"
+
+
+@pytest.mark.django_db
+def test_a_redelivered_copy_failing_again_joins_the_open_dead_letter():
+    from django.utils import timezone
+    from service_kit.consumer import dead_letter_record
+
+    sent = message("kit.test_failure")
+    for _ in range(2):
+        dead_letter_record(envelope=sent.as_dict(), message_id=sent.id, message_type=sent.type, error="boom")
+    assert DeadLetter.objects.filter(message_id=sent.id).count() == 1
+
+    DeadLetter.objects.filter(message_id=sent.id).update(replayed_at=timezone.now())
+    dead_letter_record(envelope=sent.as_dict(), message_id=sent.id, message_type=sent.type, error="boom again")
+    assert DeadLetter.objects.filter(message_id=sent.id).count() == 2

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from service_kit.conf import kit_settings
@@ -251,6 +252,19 @@ def test_order_place_refusing_invalid_lines_sends_nothing(outbox):
     with pytest.raises(InvalidOrder):
         order_place(user_id=uuid.uuid4(), lines=[], payment_method="pm_card_visa")
     assert outbox() == []
+
+
+def test_order_place_in_a_transaction_failing_after_the_outbox_insert_stores_and_sends_nothing(
+    outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as publishes, pytest.raises(RuntimeError), transaction.atomic():
+        order_place(user_id=uuid.uuid4(), lines=LINES, payment_method="pm_card_visa")
+        assert [message_type for message_type, _ in outbox()] == ["inventory.reserve"]
+        raise RuntimeError("the transaction fails after the outbox insert")
+
+    assert outbox() == []
+    assert not Order.objects.exists()
+    assert publishes == []
 
 
 # orders_expire_stale
