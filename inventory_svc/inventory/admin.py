@@ -1,6 +1,7 @@
 """Operator pages: the catalogue is editable; reservations belong to the saga and are read-only."""
 
 from django.contrib import admin
+from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin
 
 from .models import Product, Reservation, ReservationLine
 
@@ -23,32 +24,15 @@ class ProductAdmin(admin.ModelAdmin):
             obj.save()
 
 
-class ReservationLineInline(admin.TabularInline):
+class ReservationLineInline(ReadOnlyInline):
     model = ReservationLine
     fields = ["product", "quantity", "unit_price"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(ViewOnlyAdmin):
     list_display = ["order_id", "status", "reject_reason", "created_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["=order_id"]
     inlines = [ReservationLineInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

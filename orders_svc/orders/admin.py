@@ -1,19 +1,9 @@
 """Operator pages for orders: read-only, since status moves only through the saga's rules."""
 
 from django.contrib import admin
+from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin
 
 from .models import Order, OrderLine, OrderStatusChange
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -31,7 +21,7 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ViewOnlyAdmin):
     list_display = ["id", "user_id", "status", "cancel_reason", "total", "currency", "created_at"]
     list_filter = ["status", "cancel_reason"]
     # The correlation id is the request id in every log line of the saga, so an operator can trace one.
@@ -54,12 +44,3 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [OrderLineInline, OrderStatusChangeInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,12 +1,13 @@
 """Operator pages for payments: read-only, since money moves only through the gateway."""
 
 from django.contrib import admin
+from service_kit.admin import ViewOnlyAdmin
 
 from .models import Payment
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ViewOnlyAdmin):
     list_display = ["id", "order_id", "user_id", "amount", "currency", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["id", "order_id", "user_id", "gateway_reference"]
@@ -26,12 +27,3 @@ class PaymentAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

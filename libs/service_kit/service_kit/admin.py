@@ -8,7 +8,27 @@ from .models import DeadLetter, OutboxMessage, ProcessedMessage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows an operator reads (and may delete), never writes: they change only through the code."""
+
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ViewOnlyAdmin(ReadOnlyAdmin):
+    """Rows that are records (money, status history): not even deleted by hand."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
