@@ -38,6 +38,8 @@ FLOWER_COMMAND = [
     "celery", "--broker", "${REDIS_URL}", "flower",
     "--address=${FLOWER_ADDRESS}", "--port=${FLOWER_PORT}",
     "--url_prefix=flower", "--basic_auth=${FLOWER_BASIC_AUTH}",
+    # Workers answer `inspect conf` with all their settings: 1 s (the default) is too short for it.
+    "--inspect_timeout=5000",
     "--purge_offline_workers=60",
 ]  # fmt: skip
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from openapi_spec_validator import validate
 
-from .helpers import SERVICES, assert_envelope
+from .helpers import SERVICES, assert_envelope, wait_until
 
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -123,3 +123,36 @@ def test_flower_opens_with_its_credentials(api, flower_credentials):
 
     assert response.status_code == 200
     assert "flower" in response.text.lower()
+
+
+def test_flower_shows_a_worker_of_every_service(api, flower_credentials):
+    response = api.get("/flower/api/workers", params={"refresh": "1"}, auth=flower_credentials)
+
+    assert response.status_code == 200, response.text
+    assert {worker.split("@")[0] for worker in response.json()} >= set(SERVICES)
+
+
+def test_flower_shows_the_saga_tasks_of_an_order(api, flower_credentials, buyer, make_product):
+    product = make_product(stock=3)
+    placed = buyer.post(
+        "/api/orders/", json={"lines": [{"sku": product["sku"], "quantity": 1}], "payment_method": "pm_card_visa"}
+    )
+    assert placed.status_code == 201, placed.text
+    saga = {"inventory.reserve", "orders.stock_reserved", "payments.charge", "orders.payment_succeeded"}
+
+    def seen() -> set[str]:
+        tasks = api.get("/flower/api/tasks", auth=flower_credentials).json().values()
+        return {task["name"] for task in tasks if placed.json()["id"] in str(task.get("args"))}
+
+    wait_until(lambda: seen() >= saga, timeout=30, message="the saga's tasks in Flower")
+
+
+def test_spoofed_forwarded_headers_are_overwritten(api):
+    response = api.get(
+        "/api/inventory/products/",
+        params={"page_size": 1},
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example", "X-Forwarded-For": "6.6.6.6"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["next"].startswith(api.base_url + "/api/inventory/products/")
