@@ -8,7 +8,7 @@ var/test-artifacts/faults.json.
 
 The stated limit: once a fault is over, every order is terminal within SETTLE_AFTER_FAULT seconds.
 A task a killed worker held comes back after Redis's visibility timeout (60 s), and a message without
-a receipt is sent again after 20 s, then 40 s; 120 s covers both with room to spare.
+a receipt is sent again after 45 s (REDELIVER_AFTER); 120 s covers either with room to spare.
 
 `make test-faults` runs only this file (`pytest -m faults` selects the same tests).
 """
@@ -975,7 +975,7 @@ def test_message_that_always_fails_is_dead_lettered_after_its_retries_then_repla
         wait_until(dead_letters, timeout=90, interval=0.25, message="the message dead-lettered")
         first_dead_after = round(time.monotonic() - posted_at, 1)
 
-        # Each delivery of the message (the relay sends it again when no receipt came within 20 s) is
+        # Each delivery of the message (the relay sends it again when no receipt came within REDELIVER_AFTER) is
         # tried MESSAGE_MAX_RETRIES times more, then dead-lettered; the dead letter's receipt stops the
         # sending.
         def retries_over() -> bool:

@@ -17,8 +17,8 @@ DEFAULTS = {
     "OUTBOX_RETENTION_DAYS": 7,
     "RELAY_PERIODIC": [],
     # Seconds without a receipt before a sent message goes again (longer after each attempt), and how
-    # many times at most.
-    "REDELIVER_AFTER": 20,
+    # many times at most. Longer than a queue's wait under a burst, or the copies would feed the backlog.
+    "REDELIVER_AFTER": 45,
     "MAX_REDELIVERIES": 10,
     # JWKS mode (JWT_JWKS_URL): the least seconds between two fetches of the key set, whatever
     # `kid` a token names, so forged kids cannot turn every request into a call to users_svc.
