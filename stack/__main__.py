@@ -255,7 +255,9 @@ def main(argv: list[str] | None = None) -> None:
             raise
         if not args.detach:
             log("running; Ctrl-C stops every process")
+            # Both stop the stack, even where the shell started this process with SIGINT ignored.
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
             try:
                 while stack.supervisord_running():
                     time.sleep(1)
