@@ -10,10 +10,26 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v redis-server >/dev/null || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
+# The README's examples use curl.
+command -v curl >/dev/null || missing+=(curl)
+[ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 "$PYTHON" -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "[bootstrap] apt-get install ${missing[*]}"
-    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    if ! command -v apt-get >/dev/null; then
+        echo "[bootstrap] cannot install ${missing[*]}: this is not a Debian-like system (no apt-get)." >&2
+        echo "[bootstrap] install them with the system's package manager, then run this again." >&2
+        exit 1
+    fi
+    if [ "$(id -u)" -eq 0 ]; then
+        SUDO=
+    elif command -v sudo >/dev/null && { sudo -n true 2>/dev/null || [ -t 0 ]; }; then
+        SUDO=sudo  # asks for the password on a terminal
+    else
+        echo "[bootstrap] cannot install ${missing[*]}: not root, and sudo is not available to $(id -un)." >&2
+        echo "[bootstrap] as root: apt-get install ${missing[*]}; then run this again." >&2
+        exit 1
+    fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # Debian starts the packaged servers; the platform runs its own private ones under var/.

@@ -12,6 +12,7 @@ compose print docker-compose.yml, generated from the same process list.
 import argparse
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from . import compose, render
 from .config import ROOT, SERVICES, StackConfig
@@ -30,6 +32,19 @@ SETUP_COMMANDS = {
     "orders": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
     "payments": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
 }
+
+
+def pg_user_can_enter(user: str, folder: Path) -> bool:
+    return subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(folder)]).returncode == 0
+
+
+def process_alive(pid: int) -> bool:
+    """Running, not merely not yet reaped: a zombie (where PID 1 reaps nothing, in a container) has exited."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def log(message: str) -> None:
@@ -59,8 +74,9 @@ class Stack:
         if not pidfile.exists():
             return False
         try:
-            os.kill(int(pidfile.read_text().strip()), 0)
-        except (ValueError, ProcessLookupError):
+            if not process_alive(int(pidfile.read_text().strip())):
+                return False
+        except ValueError:
             return False
         return self.ctl("pid", check=False).returncode == 0
 
@@ -75,11 +91,39 @@ class Stack:
         cfg = self.cfg
         for folder in (cfg.run_dir, cfg.log_dir, cfg.keys_dir, cfg.var / "redis", cfg.var / "nginx" / "tmp"):
             folder.mkdir(parents=True, exist_ok=True)
-        cfg.pg_socket_dir.mkdir(parents=True, exist_ok=True)
-        if run_as():
-            run(["chown", run_as(), str(cfg.pg_socket_dir), str(cfg.var / "pg")])
+        self.prepare_pg_dir()
         cfg.supervisor_conf.write_text(render.supervisor_conf(cfg))
         (cfg.var / "nginx" / "nginx.conf").write_text(render.nginx_conf(cfg))
+
+    def prepare_pg_dir(self) -> None:
+        """var/pg for the clusters, owned by the PostgreSQL user, who must be able to reach it.
+
+        As root, PostgreSQL runs as `postgres`, which cannot enter a clone in a closed home folder
+        (/root is mode 0700). There the clusters live in a folder of their own outside the clone,
+        and var/pg links to it; a new stack (no var/pg yet) starts that folder anew."""
+        cfg, user = self.cfg, run_as()
+        link = cfg.pg_link
+        if user and not link.exists() and (link.is_symlink() or not pg_user_can_enter(user, cfg.var)):
+            target = cfg.pg_elsewhere
+            log(
+                f"PostgreSQL runs as {user}, who cannot enter {cfg.var} (a folder above it is closed to other "
+                f"users): its clusters live in {target}, linked from {link}"
+            )
+            if not link.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)  # left by an earlier stack of the same var/
+                link.symlink_to(target)
+            target.mkdir(parents=True, exist_ok=True)
+            os.chmod(target, 0o700)
+        link.mkdir(parents=True, exist_ok=True)
+        cfg.pg_socket_dir.mkdir(parents=True, exist_ok=True)
+        if user:
+            run(["chown", user, str(cfg.pg_socket_dir), str(link.resolve())])
+            if not pg_user_can_enter(user, link.resolve()):
+                raise SystemExit(
+                    f"PostgreSQL runs as {user}, who cannot enter {link.resolve()}: a folder above it is closed "
+                    f"to other users. Remove {link} (a new one is made where {user} can reach it), or clone "
+                    "the project into a folder other users may enter."
+                )
 
     def init_clusters(self) -> None:
         for service in SERVICES:
@@ -196,9 +240,7 @@ class Stack:
         self.ctl("shutdown", check=False)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not process_alive(pid):
                 log("stopped")
                 return
             time.sleep(0.3)

@@ -4,6 +4,7 @@ VAR_DIR (default var/) holds everything a stack writes; PORT_BASE moves all priv
 a test stack (var/test, PORT_BASE=19000) runs beside a developer's stack without clashing.
 """
 
+import hashlib
 import json
 import os
 import secrets
@@ -73,12 +74,25 @@ class StackConfig:
     def keys_dir(self) -> Path:
         return self.var / "keys"
 
+    @property
+    def pg_link(self) -> Path:
+        """var/pg: the clusters' folder, or a link to it where the PostgreSQL user cannot enter var/."""
+        return self.var / "pg"
+
+    @property
+    def pg_elsewhere(self) -> Path:
+        """Where the clusters live when var/ is closed to the PostgreSQL user (a clone in /root, mode 0700):
+        a folder of their own per stack, named after this stack's var/ so two stacks never share one."""
+        digest = hashlib.sha256(str(self.var).encode()).hexdigest()[:12]
+        return Path(os.environ.get("PG_ELSEWHERE_ROOT") or "/var/lib/shop-platform") / f"pg-{digest}"
+
     def pg_data(self, service: str) -> Path:
-        return self.var / "pg" / service
+        # Resolved, so PostgreSQL never walks through var/ to reach a relocated cluster.
+        return self.pg_link.resolve() / service
 
     @property
     def pg_socket_dir(self) -> Path:
-        return self.var / "pg" / "run"
+        return self.pg_link.resolve() / "run"
 
     @property
     def supervisor_conf(self) -> Path:

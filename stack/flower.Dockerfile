@@ -12,9 +12,11 @@ COPY constraints.txt ./
 RUN pip install --no-cache-dir -c constraints.txt flower==2.2.0 redis==8.1.0 packaging==26.4 \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin flower
 
+COPY monitoring/__init__.py monitoring/flower_app.py monitoring/
+
 USER 10001
 EXPOSE 5555
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5555/flower/healthcheck', timeout=4)"]
 # The flower process of stack/processes.py, with its broker and credentials, is docker-compose.yml's command.
-CMD ["celery", "flower", "--url_prefix=flower"]
+CMD ["celery", "--app", "monitoring.flower_app", "flower", "--url_prefix=flower"]

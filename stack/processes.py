@@ -35,7 +35,8 @@ WORKER_COMMAND = [
 ]  # fmt: skip
 RELAY_COMMAND = ["python", "manage.py", "outbox_relay"]
 FLOWER_COMMAND = [
-    "celery", "--broker", "${REDIS_URL}", "flower",
+    # monitoring/flower_app.py: the platform's queues, and a list of workers that mends itself.
+    "celery", "--app", "monitoring.flower_app", "--broker", "${REDIS_URL}", "flower",
     "--address=${FLOWER_ADDRESS}", "--port=${FLOWER_PORT}",
     "--url_prefix=flower", "--basic_auth=${FLOWER_BASIC_AUTH}",
     # Workers answer `inspect conf` with all their settings: 1 s (the default) is too short for it.

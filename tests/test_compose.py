@@ -276,7 +276,7 @@ import config.celery, config.wsgi, celery.bin.celery, gunicorn.app.wsgiapp, serv
 Connection(settings.CELERY_BROKER_URL).transport
 """
 FLOWER_ENTRY_POINTS = """
-import celery.bin.celery, flower.command
+import celery.bin.celery, flower.command, monitoring.flower_app
 from kombu import Connection
 Connection("redis://redis:6379/0").transport
 """

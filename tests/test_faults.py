@@ -328,6 +328,31 @@ def test_supervisord_sends_a_workers_stop_signal_to_its_main_process_only():
 # 1. WORKERS KILLED
 
 
+def kill_holding_a_task(client: redis.Redis, service: str, timeout: float = 60) -> dict:
+    """SIGKILL a service's worker at a moment it provably holds a task of its queue.
+
+    The worker's main process is paused (SIGSTOP), so nothing it holds can be acknowledged while the
+    broker's unacked hash is read; holding a task, the paused process is killed, else it resumes and
+    is looked at again a few milliseconds later. No timing bet: the kill lands mid-task by construction."""
+    pid = process_pid(WORKERS[service])
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        os.kill(pid, signal.SIGSTOP)
+        held, queued = held_unacked(client, service), client.llen(service)
+        if held:
+            os.kill(pid, signal.SIGKILL)
+            return {
+                "pid": pid,
+                "seconds_after_start": round(time.monotonic() - started, 2),
+                "tasks_held_at_kill": held,
+                "tasks_queued_at_kill": queued,
+            }
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.005)
+    os.kill(pid, signal.SIGCONT)
+    raise AssertionError(f"the {service} worker held no task within {timeout:.0f} s")
+
+
 def test_a_worker_of_each_service_killed_with_sigkill_mid_task_loses_no_order_and_charges_once(
     make_buyers, make_product, figures
 ):
@@ -344,43 +369,22 @@ def test_a_worker_of_each_service_killed_with_sigkill_mid_task_loses_no_order_an
     workers = list(WORKERS.values())
     with StockLows([sku]) as lows:
         try:
-            # Stopped, the workers let a backlog build up; started again, they are busy draining it
-            # while more orders come, and each is killed as soon as its first result shows.
+            # Stopped, the workers let a backlog build up. Then, one service after the other in the
+            # saga's order, its worker is started on the messages waiting for it and killed holding one,
+            # while more orders keep coming.
             for worker in workers:
                 stack_ctl("stop", worker)
             backlog = Flow(buyers, 6, plan).start().join(60)
             assert [result.status for result in backlog.results] == [201] * 30
-            first_ids = backlog.order_ids()
-            for worker in workers:
-                stack_ctl("start", worker)
             flowing = Flow(buyers, 3, lambda n: plan(30 + n), interval=0.5).start()
-            pids = {service: process_pid(WORKERS[service]) for service in SAGA_SERVICES}  # before they are busy
-            started = time.monotonic()
-            busy = {
-                "inventory": lambda: fetch(
-                    "inventory",
-                    "SELECT count(*) AS n FROM inventory_reservation WHERE order_id = ANY(%s::uuid[])",
-                    (first_ids,),
-                )[0]["n"],
-                "orders": lambda: any(row["status"] != "pending" for row in orders_by_id(first_ids).values()),
-                "payments": lambda: any(charges(first_ids).values()),
-            }
-            while len(kills) < len(busy):
-                for service, is_busy in busy.items():
-                    if service not in kills and is_busy():
-                        held, queued = held_unacked(client, service), client.llen(service)
-                        stack_ctl("signal", "KILL", WORKERS[service])
-                        kills[service] = {
-                            "seconds_after_start": round(time.monotonic() - started, 2),
-                            "tasks_held_at_kill": held,
-                            "tasks_queued_at_kill": queued,
-                        }
-                assert time.monotonic() - started < 60, f"workers not busy within 60 s; killed: {kills}"
-                time.sleep(0.01)
+            for service in SAGA_SERVICES:
+                wait_until(lambda service=service: client.llen(service), timeout=60, message=f"{service} messages")
+                stack_ctl("start", WORKERS[service])
+                kills[service] = kill_holding_a_task(client, service)
             # supervisord starts each again by itself (autorestart).
             for service in SAGA_SERVICES:
                 wait_until(
-                    lambda service=service: process_pid(WORKERS[service]) not in {None, pids[service]},
+                    lambda service=service: process_pid(WORKERS[service]) not in {None, kills[service]["pid"]},
                     timeout=60,
                     interval=0.3,
                     message=f"{service} worker restarted by supervisord",
@@ -409,8 +413,7 @@ def test_a_worker_of_each_service_killed_with_sigkill_mid_task_loses_no_order_an
         lowest_stock=lows.lowest,
     )
     assert len(order_ids) == len(placed) == 45, [result.status for result in placed]
-    # A killed worker's tasks were in flight: it held unacknowledged messages when the signal came.
-    assert all(kill["tasks_held_at_kill"] + kill["tasks_queued_at_kill"] > 0 for kill in kills.values()), kills
+    assert set(kills) == set(SAGA_SERVICES) and all(kill["tasks_held_at_kill"] for kill in kills.values()), kills
     assert outcomes(terminal.values()) == expected_outcomes(placed)
     assert all(len(found) == 1 for found in charges(order_ids).values())
 
@@ -1117,3 +1120,57 @@ def test_killed_gunicorn_answers_the_502_envelope_until_supervisord_has_restarte
     assert_down_then_back(master_answers, master_failures)
     assert_down_then_back(group_answers, group_failures)
     assert any(response.status_code == 502 for _, response in group_answers), "no 502 while gunicorn was down"
+
+
+# 8. FLOWER: ITS LIST OF WORKERS MENDS ITSELF
+
+
+def flower_inspected_since(moment: float, credentials: tuple[str, str]) -> set[str]:
+    """The services whose worker answered one of Flower's inspections after `moment` (epoch seconds).
+
+    Plain GET, no `refresh`: what an operator's page shows without asking Flower for anything."""
+    response = requests.get(f"{gateway()}/flower/api/workers", auth=credentials, timeout=30)
+    assert response.status_code == 200, response.text
+    return {
+        name.split("@")[0]
+        for name, info in response.json().items()
+        if "stats" in info and info.get("timestamp", 0) > moment
+    }
+
+
+def test_flower_lists_every_worker_after_starting_before_them_and_after_redis_restarts(flower_credentials, figures):
+    workers = [f"app:{service}-worker" for service in SERVICES]
+    every = set(SERVICES)
+    try:
+        stack_ctl("stop", *workers)
+        stack_ctl("restart", "app:flower")  # Flower's own first inspection finds no worker
+        workers_started = time.time()
+        stack_ctl("start", *workers)
+        wait_until(
+            lambda: flower_inspected_since(workers_started, flower_credentials) >= every,
+            timeout=60,
+            interval=1,
+            message="Flower lists the workers that started after it",
+        )
+        after_workers = round(time.time() - workers_started, 1)
+        pids = {name: process_pid(name) for name in workers}
+        stack_ctl("restart", REDIS)
+        redis_back = time.time()
+        wait_until(
+            lambda: flower_inspected_since(redis_back, flower_credentials) >= every,
+            timeout=100,
+            interval=1,
+            message="Flower lists every worker again after Redis restarted",
+        )
+        after_redis = round(time.time() - redis_back, 1)
+    finally:
+        ensure_running(REDIS, "app:flower", *workers)
+
+    record(
+        figures,
+        "8_flower_lists_workers",
+        seconds_after_workers_started=after_workers,
+        seconds_after_redis_restarted=after_redis,
+    )
+    # The workers rode out the broker's restart: none exited and was started again by supervisord.
+    assert {name: process_pid(name) for name in workers} == pids
