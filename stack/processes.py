@@ -27,8 +27,10 @@ WEB_COMMAND = [
 ]  # fmt: skip
 WORKER_COMMAND = [
     "celery", "--app", "config", "worker",
-    "--queues", "${SERVICE_NAME}",
+    # Its saga messages, and the receipts of the messages it sent (never behind a backlog of the former).
+    "--queues", "${SERVICE_NAME},${SERVICE_NAME}.receipts",
     "--hostname", "${SERVICE_NAME}@${WORKER_HOST}",
+    "--pool", "${WORKER_POOL}",
     "--concurrency", "${WORKER_CONCURRENCY}",
     "--task-events",
     "--loglevel", "INFO",
@@ -81,7 +83,8 @@ def service_env(cfg: StackConfig, service: str) -> dict[str, str]:
         "STATIC_ROOT": str(cfg.var / "static" / service),
         "WEB_BIND": f"127.0.0.1:{cfg.web_port(service)}",
         "WEB_WORKERS": os.environ.get("WEB_WORKERS") or "2",
-        "WORKER_CONCURRENCY": os.environ.get("WORKER_CONCURRENCY") or "2",
+        "WORKER_POOL": os.environ.get("WORKER_POOL") or "threads",
+        "WORKER_CONCURRENCY": os.environ.get("WORKER_CONCURRENCY") or "4",
         "WORKER_HOST": "native",
         "PYTHONUNBUFFERED": "1",
         "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",

@@ -2,20 +2,40 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+# Celery's Django fixup closes the database connection around every task unless CELERY_DB_REUSE_MAX is
+# set: a new connection, with its password handshake and a new server process, for every message. Set
+# past any count, it leaves the connection to Django's own rules instead (below).
+DB_REUSE_MAX = 2**62
 
 
 def make_celery_app(name: str) -> Celery:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     app = Celery(f"{name}_svc")
     app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.CELERY_DB_REUSE_MAX = DB_REUSE_MAX
     app.autodiscover_tasks()
 
     @app.task(name=f"{name}.receipt", ignore_result=True)
     def receipt(envelope):
-        """A consumer's receipt for a message this service sent: stop sending it again."""
+        """A consumer's receipts for messages this service sent: stop sending them again."""
         from .outbox import outbox_acknowledge
 
-        outbox_acknowledge(message_id=envelope["payload"]["message_id"])
+        payload = envelope["payload"]
+        outbox_acknowledge(message_ids=payload.get("message_ids") or [payload["message_id"]])
 
     return app
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def close_old_connections(task=None, **kwargs) -> None:
+    """A task is a request: before and after it, a connection that failed or is past CONN_MAX_AGE is closed,
+    and the next query checks the connection first (CONN_HEALTH_CHECKS), as Django does around a request.
+    Not for a task applied eagerly: it runs inside its caller's transaction."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

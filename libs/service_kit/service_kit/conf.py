@@ -20,6 +20,11 @@ DEFAULTS = {
     # many times at most. Longer than a queue's wait under a burst, or the copies would feed the backlog.
     "REDELIVER_AFTER": 45,
     "MAX_REDELIVERIES": 10,
+    # No message goes again to a queue holding more than this many (nor while this service's receipts
+    # queue does): the message, or its receipt, may still be waiting there.
+    "REDELIVER_BACKLOG": 100,
+    # Seconds the relay leaves a new row to the after-commit send before it sends it itself.
+    "PUBLISH_GRACE": 2.0,
     # JWKS mode (JWT_JWKS_URL): the least seconds between two fetches of the key set, whatever
     # `kid` a token names, so forged kids cannot turn every request into a call to users_svc.
     "JWKS_MIN_REFRESH_SECONDS": 60,

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .conf import kit_settings
 from .events import InvalidEnvelope, Message
 from .models import DeadLetter, ProcessedMessage
-from .outbox import outbox_store, receipt_send
+from .outbox import outbox_store, receipt_store
 from .request_id import reset_request_id, set_request_id
 
 logger = logging.getLogger(__name__)
@@ -47,20 +47,33 @@ def payload_or_none(serializer_class, message: Message) -> dict[str, Any] | None
     return None
 
 
+def _record_processed(message: Message) -> bool:
+    """Record the message id, or find it recorded already (False): one statement, no savepoint.
+
+    A concurrent copy of the same message waits on the first one's row until it commits or rolls back."""
+    table = ProcessedMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (message_id, type, processed_at) VALUES (%s, %s, %s) "  # noqa: S608 (table name)
+            "ON CONFLICT (message_id) DO NOTHING RETURNING 1",
+            [message.id, message.type[:100], timezone.now()],
+        )
+        return cursor.fetchone() is not None
+
+
 def process_once(handler: Callable[[Message], None], message: Message) -> bool:
     """Run the handler unless this message id was processed before; False for a duplicate.
 
-    Inside the handler the request id is the message's correlation id, so its logs and the messages
-    it sends carry the id of the request that started the work."""
+    The processed record, the handler's effect and the receipt commit together. Inside the handler the
+    request id is the message's correlation id, so its logs and the messages it sends carry the id of
+    the request that started the work."""
     token = set_request_id(message.correlation_id)
     try:
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    ProcessedMessage.objects.create(message_id=message.id, type=message.type)
-            except IntegrityError:
+            if not _record_processed(message):
                 return False
             handler(message)
+            receipt_store(message)
         return True
     finally:
         reset_request_id(token)
@@ -86,7 +99,8 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
     try:
         outcome = "processed" if process_once(handler, message) else "duplicate"
         logger.info(f"message {outcome}", extra={"message_type": message.type, "message_id": message.id})
-        receipt_send(message)
+        if outcome == "duplicate":
+            receipt_store(message)  # its first receipt may have been lost
         return outcome
     except Exception as exc:
         retries = task.request.retries
@@ -100,7 +114,7 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
             logger.exception("could not dead-letter; retrying later", extra=extra)
             raise task.retry(exc=exc, countdown=kit_settings.MESSAGE_MAX_BACKOFF, max_retries=None) from None
         logger.error("message dead-lettered", extra=extra)
-        receipt_send(message)
+        receipt_store(message)
         return "dead_lettered"
     finally:
         reset_request_id(token)

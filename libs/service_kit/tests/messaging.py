@@ -15,12 +15,18 @@ def message(type: str = "kit.ping", payload: dict | None = None, **fields: Any) 
     return Message(type=type, payload={"n": 1} if payload is None else payload, producer="kit", **fields)
 
 
-def unsent_row(type: str = "kit.ping", payload: dict | None = None):
-    """An outbox row as a crash between commit and publish leaves it: stored, never sent."""
+def unsent_row(type: str = "kit.ping", payload: dict | None = None, *, seconds_ago: float = 60):
+    """An outbox row as a crash between commit and publish leaves it: stored a while ago, never sent."""
+    from datetime import timedelta
+
+    from django.utils import timezone
     from service_kit.models import OutboxMessage
 
     sent = message(type, payload)
-    return OutboxMessage.objects.create(message_id=sent.id, type=sent.type, envelope=sent.as_dict())
+    row = OutboxMessage.objects.create(message_id=sent.id, type=sent.type, envelope=sent.as_dict())
+    row.created_at = timezone.now() - timedelta(seconds=seconds_ago)
+    row.save(update_fields=["created_at"])
+    return row
 
 
 def closed_port() -> int:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from service_kit.conf import kit_settings
 from service_kit.models import OutboxMessage, ProcessedMessage
 from service_kit.outbox import outbox_enqueue, outbox_prune, outbox_publish
 from service_kit.request_id import reset_request_id, set_request_id
@@ -96,7 +97,8 @@ def test_enqueue_without_a_request_has_no_correlation_id(kit_queue):
 
 
 @committed
-def test_broker_outage_keeps_the_commit_and_leaves_the_row_for_the_sweep(kit_queue, broker_down):
+def test_broker_outage_keeps_the_commit_and_leaves_the_row_for_the_sweep(kit_queue, broker_down, settings):
+    settings.SERVICE_KIT = {**settings.SERVICE_KIT, "PUBLISH_GRACE": 60}
     with transaction.atomic():
         sent = outbox_enqueue(type="kit.ping", payload={"n": 1})
 
@@ -106,6 +108,9 @@ def test_broker_outage_keeps_the_commit_and_leaves_the_row_for_the_sweep(kit_que
     assert "Connection refused" in row.last_error
 
     broker_down.restore()
+    # The sweep leaves a new row to the after-commit send for PUBLISH_GRACE seconds, then sends it.
+    assert outbox_publish() == 0
+    OutboxMessage.objects.update(created_at=timezone.now() - timedelta(seconds=kit_settings.PUBLISH_GRACE + 1))
     assert outbox_publish() == 1
 
     row.refresh_from_db()
@@ -234,3 +239,27 @@ def test_prune_follows_the_retention_setting(settings):
     OutboxMessage.objects.filter(pk=row.pk).update(sent_at=timezone.now() - timedelta(days=2))
 
     assert outbox_prune() == 1
+
+
+@committed
+def test_the_sweep_leaves_a_new_row_to_the_after_commit_send_for_the_grace_period(kit_queue):
+    fresh = unsent_row(seconds_ago=0)
+    old = unsent_row(seconds_ago=kit_settings.PUBLISH_GRACE + 1)
+
+    assert outbox_publish() == 1
+
+    assert [task["id"] for task in kit_queue.messages()] == [str(old.message_id)]
+    fresh.refresh_from_db()
+    assert fresh.sent_at is None
+
+
+@committed
+def test_the_after_commit_send_marks_the_row_sent_once(kit_queue):
+    with transaction.atomic():
+        sent = outbox_enqueue(type="kit.ping", payload={"n": 1})
+
+    row = OutboxMessage.objects.get()
+    assert row.sent_at is not None
+    assert row.attempts == 1
+    assert [task["id"] for task in kit_queue.messages()] == [sent.id]
+    assert outbox_publish(ids=[row.pk]) == 0

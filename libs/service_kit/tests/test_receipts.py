@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 from service_kit.conf import kit_settings
 from service_kit.models import OutboxMessage
-from service_kit.outbox import outbox_acknowledge, outbox_redeliver
+from service_kit.outbox import outbox_acknowledge, outbox_publish, outbox_redeliver, receipts_queue, receipts_send
 
 from .celery_app import app
-from .messaging import message, unsent_row
+from .messaging import RedisQueue, message, unsent_row
 from .tasks import fail_after_effect, record_effect
 
 committed = pytest.mark.django_db(transaction=True)
@@ -93,7 +93,7 @@ def test_redelivery_waits_longer_after_each_attempt(kit_queue):
 def test_recent_acknowledged_and_receiptless_rows_are_not_sent_again(kit_queue):
     sent_row(seconds_ago=1)
     acknowledged = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
-    outbox_acknowledge(message_id=str(acknowledged.message_id))
+    outbox_acknowledge(message_ids=[str(acknowledged.message_id)])
     receipt = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
     receipt.expects_receipt = False
     receipt.save()
@@ -107,3 +107,57 @@ def test_redelivery_gives_up_after_the_last_attempt(kit_queue):
     sent_row(seconds_ago=kit_settings.REDELIVER_AFTER * 20, attempts=kit_settings.MAX_REDELIVERIES + 1)
 
     assert outbox_redeliver() == 0
+
+
+@committed
+def test_the_receipt_task_acknowledges_every_message_of_a_batch():
+    rows = [sent_row(seconds_ago=1) for _ in range(3)]
+    receipt_task = app.tasks["kit.receipt"]
+
+    batch = {"message_ids": [str(row.message_id) for row in rows[:2]]}
+    receipt_task.apply(args=[message("kit.receipt", payload=batch).as_dict()])
+
+    assert [row.acknowledged_at is not None for row in OutboxMessage.objects.filter(pk__in=[r.pk for r in rows])] == [
+        True,
+        True,
+        False,
+    ]
+
+
+@committed
+def test_stored_receipts_leave_as_one_task_per_producer_on_its_receipts_queue(kit_queue, settings):
+    envelopes = [message("kit.test_effect").as_dict() for _ in range(3)]
+    for envelope in envelopes:
+        record_effect.apply(args=[envelope])
+    receipts = RedisQueue(settings.CELERY_BROKER_URL, receipts_queue("kit"))
+    receipts.clear()
+    try:
+        # Each message's effect (a reply) left at once; its receipt did not.
+        assert [task["task"] for task in kit_queue.messages()] == ["kit.effect_done"] * 3
+        assert len(receipts) == 0
+
+        assert receipts_send() == 3
+
+        [task] = receipts.messages()
+        assert task["task"] == "kit.receipt"
+        assert task["args"][0]["payload"]["message_ids"] == [envelope["id"] for envelope in envelopes]
+        assert not OutboxMessage.objects.filter(type="kit.receipt", sent_at__isnull=True).exists()
+        assert receipts_send() == 0
+    finally:
+        receipts.clear()
+
+
+@committed
+def test_no_message_goes_again_to_a_queue_with_a_backlog_that_may_hold_it(kit_queue, settings):
+    settings.SERVICE_KIT = {**settings.SERVICE_KIT, "REDELIVER_BACKLOG": 2}
+    row = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
+    for _ in range(3):
+        unsent_row()
+    outbox_publish()  # three messages now wait in the "kit" queue
+
+    assert outbox_redeliver() == 0
+
+    kit_queue.clear()
+    assert outbox_redeliver() == 1
+    row.refresh_from_db()
+    assert row.attempts == 2

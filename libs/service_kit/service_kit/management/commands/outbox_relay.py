@@ -1,5 +1,5 @@
-"""The outbox relay process: sends what the after-commit publish left, sends again what got no receipt,
-prunes, and runs the service's periodic work."""
+"""The outbox relay process: sends what the after-commit publish left, the receipts in batches, sends again
+what got no receipt, prunes, and runs the service's periodic work."""
 
 import logging
 import signal
@@ -10,7 +10,7 @@ from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
 from service_kit.conf import kit_settings
-from service_kit.outbox import outbox_prune, outbox_publish, outbox_redeliver
+from service_kit.outbox import outbox_prune, outbox_publish, outbox_redeliver, receipts_send
 
 logger = logging.getLogger("service_kit.relay")
 PRUNE_EVERY = 3600.0
@@ -34,6 +34,7 @@ class Command(BaseCommand):
             sent = 0
             try:
                 sent = outbox_publish()
+                receipts_send()
                 sent += outbox_redeliver()
                 for path, job in periodic:
                     try:
