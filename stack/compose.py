@@ -70,7 +70,8 @@ def service_values(service: str) -> dict[str, str]:
         "STATIC_ROOT": STATIC_ROOT,
         "WEB_BIND": f"{ALL_INTERFACES}:{WEB_PORT}",
         "WEB_WORKERS": "${WEB_WORKERS:-2}",
-        "WORKER_CONCURRENCY": "${WORKER_CONCURRENCY:-2}",
+        "WORKER_POOL": "${WORKER_POOL:-threads}",
+        "WORKER_CONCURRENCY": "${WORKER_CONCURRENCY:-4}",
         # Celery's %h is the container's host name, so scaled workers get distinct node names.
         "WORKER_HOST": "%h",
         "PYTHONUNBUFFERED": "1",
@@ -233,7 +234,8 @@ def nginx(cfg: StackConfig) -> dict:
     """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
     values = {f"{s.upper()}_UPSTREAM": f"{s}-web:{WEB_PORT}" for s in SERVICES}
     values.update(
-        FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}", GATEWAY_LISTEN=str(GATEWAY_LISTEN), NGINX_ACCESS_LOG="/dev/stdout"
+        FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}", GATEWAY_LISTEN=str(GATEWAY_LISTEN), NGINX_ACCESS_LOG="/dev/stdout",
+        NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
     )
     return {
         "image": NGINX_IMAGE,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("users", "inventory", "orders", "payments")
+# The services that send and receive messages: only they run a Celery worker and an outbox relay.
+MESSAGING_SERVICES = ("inventory", "orders", "payments")
 
 
 @dataclass(frozen=True)

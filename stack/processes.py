@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ROOT, SERVICES, StackConfig
+from .config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
 
 VENV_BIN = Path(os.environ.get("VENV_BIN") or ROOT / ".venv" / "bin")
 
@@ -100,6 +100,8 @@ def app_processes(cfg: StackConfig) -> list[Process]:
         env = service_env(cfg, service)
         directory = ROOT / f"{service}_svc"
         processes.append(Process(f"{service}-web", WEB_COMMAND, env, directory))
+        if service not in MESSAGING_SERVICES:
+            continue
         # SIGTERM to Celery's main process only: its warm shutdown lets the pool finish the running tasks,
         # where the signal sent to the pool's children too would kill them in the middle of one.
         processes.append(

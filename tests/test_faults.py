@@ -317,7 +317,7 @@ def test_supervisord_sends_a_workers_stop_signal_to_its_main_process_only():
     # middle of their task; the main process alone does a warm shutdown that lets the task finish.
     conf = render.supervisor_conf(StackConfig.from_env())
     programs = {block.split("]", 1)[0]: block for block in conf.split("[program:")[1:]}
-    for service in SERVICES:
+    for service in SAGA_SERVICES:
         worker = programs[f"{service}-worker"]
         assert "stopasgroup=false" in worker and "killasgroup=true" in worker, worker
         assert "stopsignal=TERM" in worker
@@ -1139,8 +1139,8 @@ def flower_inspected_since(moment: float, credentials: tuple[str, str]) -> set[s
 
 
 def test_flower_lists_every_worker_after_starting_before_them_and_after_redis_restarts(flower_credentials, figures):
-    workers = [f"app:{service}-worker" for service in SERVICES]
-    every = set(SERVICES)
+    workers = list(WORKERS.values())
+    every = set(SAGA_SERVICES)
     try:
         stack_ctl("stop", *workers)
         stack_ctl("restart", "app:flower")  # Flower's own first inspection finds no worker

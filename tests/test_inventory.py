@@ -1,11 +1,12 @@
 """Inventory through the gateway: the seeded catalogue, staff-only writes with users_svc tokens."""
 
+import time
 import uuid
 from decimal import Decimal
 
 import pytest
 
-from .helpers import assert_envelope
+from .helpers import assert_envelope, wait_until
 
 PRODUCTS = "/api/inventory/products/"
 DEMO_SKUS = {"DEMO-MUG", "DEMO-TSHIRT", "DEMO-POSTER"}
@@ -137,3 +138,29 @@ def test_staff_deletes_a_product(staff_api, api, product):
 
     assert response.status_code == 204
     assert_envelope(api.get(f"{PRODUCTS}{product['sku']}/"), 404, "client_error")
+
+
+def test_anonymous_catalogue_reads_are_cached_by_the_gateway_for_a_second_at_most(api, staff_api, product):
+    sku = product["sku"]
+    page = {"search": sku}
+
+    def anonymous_price() -> tuple[str, str]:
+        response = api.get(PRODUCTS, params=page)
+        assert response.status_code == 200, response.text
+        assert response.headers["X-Request-ID"]
+        return response.json()["results"][0]["price"], response.headers["X-Cache"]
+
+    first_price, _ = anonymous_price()
+    again_price, cache = anonymous_price()
+    assert (first_price, again_price) == ("19.99", "19.99")
+    assert cache in {"HIT", "UPDATING"}, cache
+
+    changed = staff_api.patch(f"{PRODUCTS}{sku}/", json={"price": "21.50"})
+    assert changed.status_code == 200, changed.text
+    changed_at = time.monotonic()
+    wait_until(lambda: anonymous_price()[0] == "21.50", timeout=5, interval=0.05, message="the new price shown")
+    assert time.monotonic() - changed_at < 1.5
+
+    # A read with a token is the service's own answer, never the cache's.
+    signed_in = staff_api.get(PRODUCTS, params=page)
+    assert signed_in.headers["X-Cache"] == "BYPASS"

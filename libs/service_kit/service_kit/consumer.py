@@ -61,19 +61,21 @@ def _record_processed(message: Message) -> bool:
         return cursor.fetchone() is not None
 
 
-def process_once(handler: Callable[[Message], None], message: Message) -> bool:
+def process_once(handler: Callable[[Message], None], message: Message, *, receipt: bool = False) -> bool:
     """Run the handler unless this message id was processed before; False for a duplicate.
 
-    The processed record, the handler's effect and the receipt commit together. Inside the handler the
-    request id is the message's correlation id, so its logs and the messages it sends carry the id of
-    the request that started the work."""
+    The processed record and the handler's effect commit together, and with them the message's receipt
+    when `receipt` is set (as the consumer does). Inside the handler the request id is the message's
+    correlation id, so its logs and the messages it sends carry the id of the request that started the
+    work."""
     token = set_request_id(message.correlation_id)
     try:
         with transaction.atomic():
             if not _record_processed(message):
                 return False
             handler(message)
-            receipt_store(message)
+            if receipt:
+                receipt_store(message)
         return True
     finally:
         reset_request_id(token)
@@ -97,7 +99,7 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
         return "dead_lettered"
     token = set_request_id(message.correlation_id)
     try:
-        outcome = "processed" if process_once(handler, message) else "duplicate"
+        outcome = "processed" if process_once(handler, message, receipt=True) else "duplicate"
         logger.info(f"message {outcome}", extra={"message_type": message.type, "message_id": message.id})
         if outcome == "duplicate":
             receipt_store(message)  # its first receipt may have been lost
