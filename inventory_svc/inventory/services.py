@@ -158,13 +158,21 @@ def _reserve(order_id: uuid.UUID, wanted: dict[str, int]) -> ReserveResult:
         now = timezone.now()
         for sku, quantity in wanted.items():
             Product.objects.filter(sku=sku).update(reserved=F("reserved") + quantity, updated_at=now)
-        ReservationLine.objects.bulk_create(
+        lines = [
             ReservationLine(
                 reservation=reservation, product=products[sku], quantity=quantity, unit_price=products[sku].price
             )
             for sku, quantity in wanted.items()
+        ]
+        ReservationLine.objects.bulk_create(lines)
+        # The answer from what was just written (lines in SKU order), not read back.
+        return ReserveResult(
+            order_id=order_id,
+            reserved=True,
+            lines=tuple(
+                ReservedLine(sku=line.product_id, quantity=line.quantity, unit_price=line.unit_price) for line in lines
+            ),
         )
-        return _result_of(reservation)
 
 
 def stock_reserve(*, order_id: uuid.UUID | str, lines: Iterable[tuple[str, int]]) -> ReserveResult:
@@ -260,7 +268,7 @@ def stock_reserve_and_reply(
 
     A repeated request for the order reserves nothing more and queues the first answer again.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         result = stock_reserve(order_id=order_id, lines=lines)
         message_type, payload = _reserve_reply(result)
         outbox_enqueue(type=message_type, payload=payload, correlation_id=correlation_id)

@@ -92,35 +92,36 @@ def _order_create_or_replay(
     idempotency_key: str | None,
     correlation_id: str,
 ) -> tuple[Order, bool]:
+    """Run inside the caller's transaction."""
     _validate_lines(lines)
     fingerprint = order_fingerprint(lines=lines, payment_method=payment_method)
-    with transaction.atomic():
-        if idempotency_key is not None:
-            _idempotency_key_free_if_expired(user_id=user_id, idempotency_key=idempotency_key)
-            replayed = _order_replayed(user_id=user_id, idempotency_key=idempotency_key, fingerprint=fingerprint)
-            if replayed is not None:
-                return replayed, False
-        try:
-            with transaction.atomic():
-                order = Order.objects.create(
-                    user_id=user_id,
-                    payment_method=payment_method,
-                    idempotency_key=idempotency_key,
-                    request_fingerprint=fingerprint,
-                    correlation_id=correlation_id,
-                )
-                OrderLine.objects.bulk_create(
-                    OrderLine(order=order, sku=line["sku"], quantity=line["quantity"]) for line in lines
-                )
-                OrderStatusChange.objects.create(order=order, status=order.status)
-        except IntegrityError:
-            # A concurrent request with the same key won the race: answer as its replay.
-            if idempotency_key is None:
-                raise
-            replayed = _order_replayed(user_id=user_id, idempotency_key=idempotency_key, fingerprint=fingerprint)
-            if replayed is None:
-                raise
+    if idempotency_key is not None:
+        _idempotency_key_free_if_expired(user_id=user_id, idempotency_key=idempotency_key)
+        replayed = _order_replayed(user_id=user_id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if replayed is not None:
             return replayed, False
+    try:
+        # A savepoint only where a conflict on the key is answered rather than raised.
+        with transaction.atomic(savepoint=idempotency_key is not None):
+            order = Order.objects.create(
+                user_id=user_id,
+                payment_method=payment_method,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                correlation_id=correlation_id,
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(order=order, sku=line["sku"], quantity=line["quantity"]) for line in lines
+            )
+            OrderStatusChange.objects.create(order=order, status=order.status)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer as its replay.
+        if idempotency_key is None:
+            raise
+        replayed = _order_replayed(user_id=user_id, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if replayed is None:
+            raise
+        return replayed, False
     return order, True
 
 
@@ -137,13 +138,14 @@ def order_create(
     With an idempotency key this user used in the last 24 hours, the first order comes back when the
     request is the same, and IdempotencyConflict is raised when it differs.
     """
-    order, _ = _order_create_or_replay(
-        user_id=user_id,
-        lines=lines,
-        payment_method=payment_method,
-        idempotency_key=idempotency_key,
-        correlation_id=correlation_id,
-    )
+    with transaction.atomic():
+        order, _ = _order_create_or_replay(
+            user_id=user_id,
+            lines=lines,
+            payment_method=payment_method,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+        )
     return order
 
 
@@ -189,23 +191,34 @@ def _check_transition(*, from_status: str, to_status: str, reason: str | None) -
         raise InvalidTransition("A confirmed order can only be cancelled by its customer.")
 
 
-@transaction.atomic
-def order_transition(*, order: Order, to_status: str, reason: str | None = None) -> Order:
-    """Move the order to `to_status` and record it in the history, in one transaction.
+def order_transition(*, order: Order, to_status: str, reason: str | None = None, **changes: Any) -> Order:
+    """Move the order to `to_status` (with other field `changes`) and record it in the history, in one
+    transaction.
 
-    The row is locked and checked as stored, so two saga steps racing on one order cannot both win.
-    Reserving needs the total saved first (a database check guards it).
+    One conditional UPDATE moves it only from the status it is stored with, so two saga steps racing on
+    one order cannot both win; an order changed since it was read is checked again as stored. A refused
+    move raises before anything is written. Reserving needs the total saved with it (a database check
+    guards it).
     """
-    current_status = Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
-    _check_transition(from_status=current_status, to_status=to_status, reason=reason)
-    order.status = to_status
-    order.cancel_reason = reason
-    update_fields = ["status", "cancel_reason", "updated_at"]
+    now = timezone.now()
     if to_status == OrderStatus.RESERVED:
-        order.reserved_at = timezone.now()
-        update_fields.append("reserved_at")
-    order.save(update_fields=update_fields)
-    OrderStatusChange.objects.create(order=order, status=to_status, reason=reason)
+        changes["reserved_at"] = now
+    from_status = order.status
+    for _ in range(2):
+        _check_transition(from_status=from_status, to_status=to_status, reason=reason)
+        with transaction.atomic(savepoint=False):
+            moved = Order.objects.filter(pk=order.pk, status=from_status).update(
+                status=to_status, cancel_reason=reason, updated_at=now, **changes
+            )
+            if moved:
+                OrderStatusChange.objects.create(order=order, status=to_status, reason=reason)
+        if moved:
+            break
+        from_status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
+    else:
+        raise InvalidTransition(f"An order cannot go from {from_status} to {to_status}.")
+    for field, value in {"status": to_status, "cancel_reason": reason, "updated_at": now, **changes}.items():
+        setattr(order, field, value)
     return order
 
 
@@ -223,7 +236,7 @@ def _order_locked(*, order_id: UUID | str) -> Order | None:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_cancel(*, order_id: UUID | str) -> Order:
     """Cancel at the customer's request; what already happened is compensated.
 
@@ -243,7 +256,7 @@ def order_cancel(*, order_id: UUID | str) -> Order:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_mark_reserved(
     *, order_id: UUID | str, lines: Sequence[Mapping], total: Decimal, currency: str
 ) -> Order | None:
@@ -267,10 +280,7 @@ def order_mark_reserved(
     for line in order_lines:
         line.unit_price = prices[line.sku]
     OrderLine.objects.bulk_update(order_lines, ["unit_price"])
-    order.total = total
-    order.currency = currency
-    order.save(update_fields=["total", "currency", "updated_at"])
-    order_transition(order=order, to_status=OrderStatus.RESERVED)
+    order_transition(order=order, to_status=OrderStatus.RESERVED, total=total, currency=currency)
     _send(
         order=order,
         type="payments.charge",
@@ -284,7 +294,7 @@ def order_mark_reserved(
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_mark_rejected(*, order_id: UUID | str, reason: str) -> Order | None:
     """Inventory could not hold the stock: the pending order is cancelled with its reason."""
     order = _order_locked(order_id=order_id)
@@ -293,7 +303,7 @@ def order_mark_rejected(*, order_id: UUID | str, reason: str) -> Order | None:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_mark_paid(*, order_id: UUID | str) -> Order | None:
     """The charge succeeded: the reserved order is confirmed and its stock sold.
 
@@ -310,7 +320,7 @@ def order_mark_paid(*, order_id: UUID | str) -> Order | None:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_mark_declined(*, order_id: UUID | str) -> Order | None:
     """The charge was declined: the reserved order is cancelled and its stock released."""
     order = _order_locked(order_id=order_id)
@@ -320,7 +330,7 @@ def order_mark_declined(*, order_id: UUID | str) -> Order | None:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def orders_expire_stale() -> int:
     """Cancel orders reserved longer than ORDER_PAYMENT_TIMEOUT and release their stock.
 
