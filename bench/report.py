@@ -46,7 +46,12 @@ SUMMARY = [
 
 
 def table(results: dict) -> str:
-    lines = [f"Benchmark ({results.get('mode')}, {results.get('duration_s')} s, {results.get('machine')})", ""]
+    machine = results.get("machine") or {}
+    lines = [
+        f"Benchmark ({results.get('mode')} run, {results.get('duration_s')} s; {machine.get('cpus')} CPUs, "
+        f"load average {machine.get('loadavg_1m_start', 0):.1f} at the start)",
+        "",
+    ]
     width = max(len(label) for _, label in SUMMARY)
     lines += [f"  {label:<{width}}  {fmt(get(results, key))}" for key, label in SUMMARY]
     header = (

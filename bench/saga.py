@@ -7,7 +7,7 @@ steps the platform drains, so a step does not inherit the previous one's backlog
 A step is SUSTAINABLE when all of these hold (the rule the results state as `rule`):
   1. answers: at most 1 % of the steady window's POSTs fail (non-201 or no answer);
   2. throughput: orders reaching a terminal state (confirmed or cancelled) during the steady window
-     are at least 90 % of those offered in it;
+     are at least 90 % of those offered in it, less one order;
   3. bounded backlog: orders in flight (placed, not yet terminal) grow by at most 10 % of the offered
      orders over the steady window, and every order of the step settles within the drain bound;
   4. flat p99: the p99 of POST latency and of POST -> terminal are each at most
@@ -35,8 +35,9 @@ from .stats import latency_summary, slope
 from .target import Target
 
 RULE = (
-    "sustainable = <=1% failed POSTs; terminal orders in the steady window >= 90% of offered; in-flight orders "
-    "grow by <= 10% of offered and all settle within the drain bound; POST p99 and POST->terminal p99 <= "
+    "sustainable = <=1% failed POSTs; terminal orders in the steady window >= 90% of offered (less one); "
+    "in-flight orders grow by <= 10% of offered and all settle within the drain bound; "
+    "POST p99 and POST->terminal p99 <= "
     "max(3x, +500 ms) of the first sustainable step's. Max sustainable = highest offered rate with it and every "
     "lower step sustainable."
 )
@@ -186,7 +187,8 @@ def judge(step: dict, reference: dict | None) -> list[str]:
     reasons = []
     if step["post_failures"] > 0.01 * offered:
         reasons.append(f"{step['post_failures']} POSTs failed")
-    if step["achieved_orders_per_s"] < 0.9 * rate:
+    # One order of slack: a short window holds few orders, and one settling just after it is not saturation.
+    if step["achieved_orders_per_s"] * steady_s < 0.9 * rate * steady_s - 1:
         reasons.append(f"settles {step['achieved_orders_per_s']}/s of {rate}/s offered")
     if step["in_flight_growth"] > 0.1 * rate * steady_s:
         reasons.append(f"in-flight orders grew by {step['in_flight_growth']}")
