@@ -36,5 +36,8 @@ format: bootstrap
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# The benchmark (bench/run.py) on its own stack under var/bench; BENCH_QUICK=1 for a short run,
+# BENCH_TINY=1 for seconds. wrk measures read throughput when installed (apt-get install wrk).
 bench: bootstrap
-	@$(PY) -m bench.saga
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "[bench] no wrk: reads measured with the Python generator"
+	@$(PY) -m bench

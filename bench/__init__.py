@@ -1,1 +1,1 @@
-"""Benchmarks of the running platform (`make bench`): figures, not pass/fail tests."""
+"""`make bench`: an open-loop benchmark of the running platform, with its ceilings (see run.py)."""

@@ -1,0 +1,31 @@
+"""A Celery app with one no-op task, configured like the services' apps: the messaging ceiling.
+
+Its settings are the services' own CELERY_* settings (service_kit.defaults.service_settings), so a
+change there moves the ceiling too. The task only stamps when it ran, in a Redis list, so the load
+side can tell each task's round trip: due time -> published -> picked up -> executed.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import redis
+from celery import Celery
+from service_kit.defaults import service_settings
+
+QUEUE = "bench-noop"
+DONE_KEY = "bench:noop:done"
+
+_settings = service_settings(name="bench", base_dir=Path(__file__).parent, apps=[])
+app = Celery("bench_noop")
+app.conf.update({k.removeprefix("CELERY_").lower(): v for k, v in _settings.items() if k.startswith("CELERY_")})
+app.conf.task_default_queue = QUEUE
+_redis = None
+
+
+@app.task(name="bench.noop", ignore_result=True)
+def noop(index: int, due: float) -> None:
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(os.environ["REDIS_URL"])
+    _redis.rpush(DONE_KEY, f"{index} {due} {time.time()}")

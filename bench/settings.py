@@ -1,0 +1,66 @@
+"""What one run of the benchmark does: its mode (full, quick, tiny) and the sizes that follow from it.
+
+The modes share every code path and differ only in sizes, so the quick and tiny runs keep the full
+one from rotting. Environment variables override single figures (BENCH_RATES="5,10,20", ...).
+"""
+
+import os
+from dataclasses import dataclass, field, replace
+
+LADDER = [5, 10, 20, 40, 60, 80, 100, 120]
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    rates: list[float] = field(default_factory=lambda: list(LADDER))
+    hot_rates: list[float] = field(default_factory=lambda: list(LADDER))
+    warmup_s: float = 10
+    steady_s: float = 30
+    # A step's orders must all settle within this after it ends, else it counts as saturated.
+    drain_max_s: float = 120
+    # Saturated steps after which the stepping stops.
+    saturated_stop: int = 2
+    buyers: int = 50
+    skus: int = 200
+    stock_per_sku: int = 1_000_000
+    declined_share: float = 0.10
+    # Reads: fixed concurrency (throughput) and fixed rate (latency percentiles).
+    read_seconds: float = 10
+    read_connections: int = 16
+    read_rate: float = 25
+    catalogue_small: int = 1_000
+    catalogue_large: int = 1_000_000
+    # Messaging ceiling: tasks sent at once (throughput), then a fixed-rate run (latency).
+    noop_tasks: int = 2_000
+    noop_rate: float = 50
+    noop_seconds: float = 10
+    idle_s: float = 5
+    request_timeout_s: float = 30
+
+
+def from_env() -> Settings:
+    if os.environ.get("BENCH_TINY"):
+        base = Settings(
+            mode="tiny", rates=[2], hot_rates=[2], warmup_s=1, steady_s=3, drain_max_s=30, buyers=3, skus=5,
+            read_seconds=1, read_connections=4, read_rate=10, catalogue_small=100, catalogue_large=5_000,
+            noop_tasks=50, noop_rate=20, noop_seconds=2, idle_s=1,
+        )  # fmt: skip
+    elif os.environ.get("BENCH_QUICK"):
+        base = Settings(
+            mode="quick", hot_rates=[5, 10, 20], warmup_s=2, steady_s=5, drain_max_s=12, buyers=8, skus=40,
+            read_seconds=2, read_rate=20, catalogue_large=100_000, noop_tasks=400, noop_rate=40, noop_seconds=3,
+            idle_s=2,
+        )  # fmt: skip
+    else:
+        base = Settings(mode="full")
+    overrides = {}
+    for name, key in (("BENCH_RATES", "rates"), ("BENCH_HOT_RATES", "hot_rates")):
+        if os.environ.get(name):
+            overrides[key] = [float(x) for x in os.environ[name].split(",") if x.strip()]
+    for name, key in (("BENCH_WARMUP", "warmup_s"), ("BENCH_STEADY", "steady_s"), ("BENCH_DRAIN", "drain_max_s")):
+        if os.environ.get(name):
+            overrides[key] = float(os.environ[name])
+    if os.environ.get("BENCH_LARGE"):
+        overrides["catalogue_large"] = int(os.environ["BENCH_LARGE"])
+    return replace(base, **overrides)
