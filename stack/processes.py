@@ -146,6 +146,9 @@ def infra_processes(cfg: StackConfig) -> list[Process]:
                 str(cfg.pg_socket_dir),
                 "-c",
                 "listen_addresses=127.0.0.1",
+                # Statement statistics for operators and `make bench` (round trips per order).
+                "-c",
+                "shared_preload_libraries=pg_stat_statements",
             ],
             user=run_as(),
             stop_signal="INT",
