@@ -268,6 +268,8 @@ def stock_reserve_and_reply(
 
     A repeated request for the order reserves nothing more and queues the first answer again.
     """
+    lines = list(lines)
+    _merge_lines(lines)  # a refused request raises before the transaction, leaving the caller's intact
     with transaction.atomic(savepoint=False):
         result = stock_reserve(order_id=order_id, lines=lines)
         message_type, payload = _reserve_reply(result)

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Callable
 
-from service_kit.consumer import message_handler, payload_or_none
+from service_kit.consumer import message_handler, payload_of
 from service_kit.events import Message
 
 from . import services
@@ -15,9 +15,7 @@ logger = logging.getLogger(__name__)
 
 @message_handler("inventory.reserve")
 def reserve_stock(message: Message) -> None:
-    payload = payload_or_none(ReservePayload, message)
-    if payload is None:
-        return
+    payload = payload_of(ReservePayload, message)
     services.stock_reserve_and_reply(
         order_id=payload["order_id"],
         lines=[(line["sku"], line["quantity"]) for line in payload["lines"]],
@@ -26,9 +24,7 @@ def reserve_stock(message: Message) -> None:
 
 
 def _settle(message: Message, settle: Callable[..., Reservation | None]) -> None:
-    payload = payload_or_none(OrderPayload, message)
-    if payload is None:
-        return
+    payload = payload_of(OrderPayload, message)
     if settle(order_id=payload["order_id"]) is None:
         # Nothing was ever reserved for the order (e.g. its reserve request was malformed): nothing to settle.
         logger.warning(

@@ -1,6 +1,6 @@
 """Handlers of the saga's requests to payments_svc: check the payload, call one service."""
 
-from service_kit.consumer import message_handler, payload_or_none
+from service_kit.consumer import message_handler, payload_of
 from service_kit.events import Message
 
 from .events import ChargePayload, RefundPayload
@@ -9,19 +9,17 @@ from .services import payment_charge_and_reply, payment_refund
 
 @message_handler("payments.charge")
 def charge_order(message: Message) -> None:
-    data = payload_or_none(ChargePayload, message)
-    if data is not None:
-        payment_charge_and_reply(
-            order_id=data["order_id"],
-            user_id=data["user_id"],
-            amount=data["amount"],
-            currency=data["currency"],
-            payment_method=data["payment_method"],
-        )
+    data = payload_of(ChargePayload, message)
+    payment_charge_and_reply(
+        order_id=data["order_id"],
+        user_id=data["user_id"],
+        amount=data["amount"],
+        currency=data["currency"],
+        payment_method=data["payment_method"],
+    )
 
 
 @message_handler("payments.refund")
 def refund_order(message: Message) -> None:
-    data = payload_or_none(RefundPayload, message)
-    if data is not None:
-        payment_refund(order_id=data["order_id"])
+    data = payload_of(RefundPayload, message)
+    payment_refund(order_id=data["order_id"])

@@ -8,6 +8,7 @@ import pytest
 from service_kit.consumer import process_once
 from service_kit.events import Message
 from service_kit.models import OutboxMessage
+from service_kit.testing import consume_now, dead_letter_errors
 
 from inventory import services, tasks
 from inventory.models import Product, Reservation
@@ -249,16 +250,18 @@ def valid_line() -> dict:
         {"order_id": str(uuid.uuid4()), "lines": [{"sku": "A", "quantity": 1001}]},
     ],
 )
-def test_malformed_reserve_payload_is_logged_and_writes_nothing(payload, caplog):
+def test_malformed_reserve_payload_is_dead_lettered_and_writes_nothing(payload):
     ProductFactory(sku="A", on_hand=5)
 
-    with caplog.at_level(logging.WARNING, logger="inventory.events"):
-        deliver(tasks.reserve_stock, payload)
+    assert consume_now(tasks.reserve_stock, payload, producer="orders") == "dead_lettered"
 
     assert stock_of("A") == (5, 0)
     assert not Reservation.objects.exists()
-    assert not OutboxMessage.objects.exists()
-    assert "malformed payload ignored" in caplog.messages
+    [error] = dead_letter_errors()
+    # The contract refuses it, or (a float that is a whole number) the handler's stricter reading does.
+    assert "payload breaks the contract" in error or "refused by its handler" in error, error
+    # Nothing but its receipt: the message did arrive, and waits in the dead letters for an operator.
+    assert list(OutboxMessage.objects.values_list("type", flat=True)) == ["orders.receipt"]
 
 
 @pytest.mark.django_db
@@ -276,14 +279,13 @@ def test_reserve_takes_up_to_fifty_lines_of_up_to_a_thousand_units():
 @pytest.mark.django_db
 @pytest.mark.parametrize("task", [tasks.commit_stock, tasks.release_stock, tasks.restock_order])
 @pytest.mark.parametrize("payload", [{}, {"order_id": "abc"}, {"order_id": None}, {"order_id": ["x"]}])
-def test_malformed_settle_payload_is_logged_and_changes_nothing(task, payload, held_order, caplog):
-    with caplog.at_level(logging.WARNING, logger="inventory.events"):
-        deliver(task, payload)
+def test_malformed_settle_payload_is_dead_lettered_and_changes_nothing(task, payload, held_order, outbox):
+    assert consume_now(task, payload, producer="orders") == "dead_lettered"
 
     assert Reservation.objects.get(order_id=held_order).status == "held"
     assert stock_of("A") == (5, 2)
-    assert not OutboxMessage.objects.exists()
-    assert "malformed payload ignored" in caplog.messages
+    assert outbox() == []
+    assert "payload breaks the contract" in dead_letter_errors()[0]
 
 
 @pytest.mark.django_db

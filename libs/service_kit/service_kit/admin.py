@@ -2,8 +2,7 @@
 
 from django.contrib import admin, messages
 
-from .consumer import dead_letter_replay
-from .events import InvalidEnvelope
+from .consumer import Unreplayable, dead_letter_replay
 from .models import DeadLetter, OutboxMessage, ProcessedMessage
 
 
@@ -51,7 +50,7 @@ class ProcessedMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
-    list_display = ["message_id", "type", "failed_at", "replayed_at"]
+    list_display = ["message_id", "type", "failed_at", "replayed_at", "resolution"]
     list_filter = ["type", ("replayed_at", admin.EmptyFieldListFilter)]
     search_fields = ["message_id", "type", "error"]
     actions = ["replay"]
@@ -62,8 +61,8 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         for dead_letter in queryset:
             try:
                 dead_letter_replay(dead_letter=dead_letter)
-            except InvalidEnvelope as exc:  # a malformed message was dead-lettered as it came
-                self.message_user(request, f"Dead letter {dead_letter.pk} not replayed: {exc}", messages.ERROR)
+            except Unreplayable as exc:  # a malformed message was dead-lettered as it came: now closed
+                self.message_user(request, f"Dead letter {dead_letter.pk} closed, {exc}", messages.ERROR)
             else:
                 replayed += 1
         if replayed:

@@ -6,6 +6,8 @@ from django.core.signals import setting_changed
 DEFAULTS = {
     # Name used in log lines, health answers and Celery queue names.
     "SERVICE_NAME": "service",
+    # The message contract (AsyncAPI 3): what this service may send and receive, on which queues.
+    "CONTRACT_FILE": "contracts/asyncapi.yaml",
     # Redis URL checked by the health view; None when the service does not use Redis.
     "HEALTH_REDIS_URL": None,
     # Consumers: retries with exponential backoff (seconds, capped), then the dead-letter table.

@@ -2,10 +2,15 @@
 
 `@message_handler("inventory.reserve")` makes a Celery task of that name whose body runs once per
 message id, retries with backoff on failure and, after the last retry, stores the message in the
-dead-letter table for an operator to inspect and replay.
+dead-letter table for an operator to inspect and replay. Nothing is dropped silently: a message the
+contract does not describe (an unknown type or version, a payload that breaks its schema) and a
+malformed envelope are dead letters at once, each with its reason.
 """
 
+import hashlib
+import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .conf import kit_settings
+from .contract import ContractViolation, contract
 from .events import InvalidEnvelope, Message
 from .models import DeadLetter, ProcessedMessage
 from .outbox import outbox_store, receipt_store
@@ -34,17 +40,42 @@ def message_handler(message_type: str) -> Callable:
     return decorator
 
 
-def payload_or_none(serializer_class, message: Message) -> dict[str, Any] | None:
-    """The payload validated by a DRF serializer, or None (logged) when it is malformed: retrying would
-    not mend it, so a handler drops it rather than crash."""
+class InvalidPayload(ValueError):
+    """A payload a handler cannot act on: retrying would not mend it, so it is dead-lettered at once."""
+
+
+def payload_of(serializer_class, message: Message) -> dict[str, Any]:
+    """The payload as a DRF serializer converts it (decimals, UUIDs); InvalidPayload when it does not fit.
+
+    The consumer has held the payload to the contract already: a serializer that refuses it means the
+    two drifted apart, and the message waits in the dead letters for an operator, never dropped."""
     serializer = serializer_class(data=message.payload)
-    if serializer.is_valid():
-        return serializer.validated_data
-    logger.warning(
-        "malformed payload ignored",
-        extra={"message_type": message.type, "message_id": message.id, "errors": serializer.errors},
-    )
+    if not serializer.is_valid():
+        raise InvalidPayload(f"payload of {message.type} refused by its handler: {serializer.errors}")
+    return serializer.validated_data
+
+
+def contract_refusal(task_name: str, message: Message) -> str | None:
+    """Why this service may not act on the message by the contract, or None when it may."""
+    if message.type != task_name:
+        return f"a {message.type!r} message delivered to the {task_name!r} handler"
+    try:
+        spec = contract().spec(message.type, message.version)
+    except ContractViolation as exc:
+        return f"{exc}: this consumer does not know it"
+    if kit_settings.SERVICE_NAME not in spec.receivers:
+        return f"{kit_settings.SERVICE_NAME} does not receive {message.type!r} by the contract"
+    errors = spec.payload_errors(message.payload)
+    if errors:
+        return "payload breaks the contract: " + "; ".join(errors)
     return None
+
+
+def malformed_message_id(envelope: Any) -> str:
+    """The dead letter id of an envelope without a usable id: a hash of its body, so each malformed
+    envelope has a dead letter of its own and the same one delivered again joins it."""
+    body = json.dumps(envelope, sort_keys=True, default=str)
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "malformed-envelope:" + hashlib.sha256(body.encode()).hexdigest()))
 
 
 def _record_processed(message: Message) -> bool:
@@ -88,22 +119,40 @@ def dead_letter_record(*, envelope, message_id, message_type: str, error: str) -
     DeadLetter.objects.create(message_id=message_id, type=message_type, envelope=envelope, error=error[:5000])
 
 
+def dead_letter_now(message: Message, envelope, error: str) -> str:
+    """Dead-letter a message no retry can mend, with its receipt (it did arrive), in one transaction."""
+    with transaction.atomic():
+        dead_letter_record(envelope=envelope, message_id=message.id, message_type=message.type, error=error)
+        receipt_store(message)
+    logger.error(
+        "message dead-lettered", extra={"message_type": message.type, "message_id": message.id, "error": error}
+    )
+    return "dead_lettered"
+
+
 def consume(task, handler: Callable[[Message], None], envelope) -> str:
     try:
         message = Message.from_dict(envelope)
     except InvalidEnvelope as exc:
-        logger.error("malformed message dead-lettered", extra={"error": str(exc)})
+        # No receipt: without a readable id and producer there is no one to answer.
+        error = f"malformed envelope: {exc}"
+        logger.error("malformed message dead-lettered", extra={"message_type": task.name, "error": error})
         dead_letter_record(
-            envelope=envelope, message_id="00000000-0000-0000-0000-000000000000", message_type=task.name, error=str(exc)
+            envelope=envelope, message_id=malformed_message_id(envelope), message_type=task.name, error=error
         )
         return "dead_lettered"
     token = set_request_id(message.correlation_id)
     try:
+        refusal = contract_refusal(task.name, message)
+        if refusal is not None:
+            return dead_letter_now(message, envelope, refusal)
         outcome = "processed" if process_once(handler, message, receipt=True) else "duplicate"
         logger.info(f"message {outcome}", extra={"message_type": message.type, "message_id": message.id})
         if outcome == "duplicate":
             receipt_store(message)  # its first receipt may have been lost
         return outcome
+    except InvalidPayload as exc:
+        return dead_letter_now(message, envelope, str(exc))
     except Exception as exc:
         retries = task.request.retries
         extra = {"message_type": message.type, "message_id": message.id, "error": repr(exc), "retries": retries}
@@ -122,11 +171,22 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
         reset_request_id(token)
 
 
+class Unreplayable(ValueError):
+    """A dead letter whose envelope can never be read: replaying it cannot help, so it was closed."""
+
+
 def dead_letter_replay(*, dead_letter: DeadLetter) -> None:
     """Send a dead-lettered message again, through this service's outbox.
 
     Its receipt goes to the message's producer, not to this service, so the row expects none: the relay
-    would otherwise send it again and again."""
+    would otherwise send it again and again. An envelope that can never be read is not sent: the dead
+    letter is closed with the reason, and Unreplayable says so."""
+    try:
+        message = Message.from_dict(dead_letter.envelope)
+    except InvalidEnvelope as exc:
+        resolution = f"not replayable: the envelope can never be read ({exc})"
+        DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now(), resolution=resolution[:300])
+        raise Unreplayable(resolution) from exc
     with transaction.atomic():
-        outbox_store(Message.from_dict(dead_letter.envelope), expects_receipt=False)
-        DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now())
+        outbox_store(message, expects_receipt=False)
+        DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now(), resolution="replayed")

@@ -227,6 +227,8 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         # SERVICE KIT
         "SERVICE_KIT": {
             "SERVICE_NAME": name,
+            # The repository's contracts/ beside the service's folder (in an image: /app/contracts).
+            "CONTRACT_FILE": env("CONTRACT_FILE", str(base_dir.parent / "contracts" / "asyncapi.yaml")),
             "HEALTH_REDIS_URL": redis_url if uses_redis else None,
         },
         # LOGGING: one JSON object a line, with the service and the request id.

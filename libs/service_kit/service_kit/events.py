@@ -1,10 +1,11 @@
-"""The versioned message envelope every service sends and receives."""
+"""The versioned message envelope every service sends and receives (contracts/asyncapi.yaml's Envelope)."""
 
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+# The version of a message type's payload when its producer names none.
 ENVELOPE_VERSION = 1
 
 
@@ -14,7 +15,8 @@ class InvalidEnvelope(ValueError):
 
 @dataclass(frozen=True)
 class Message:
-    """`type` names the handler ("inventory.reserve"); its first part is the queue that owns it."""
+    """`type` names the handler ("inventory.reserve"); the contract says which queue carries it, and
+    `version` which of its payload schemas it follows."""
 
     type: str
     payload: dict[str, Any]
@@ -26,7 +28,10 @@ class Message:
 
     @property
     def destination(self) -> str:
-        return self.type.split(".", 1)[0]
+        """The queue of the message's type, from the contract."""
+        from .contract import contract
+
+        return contract().queue_of(self.type)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,8 +43,9 @@ class Message:
         missing = {"id", "type", "producer", "payload", "occurred_at"} - data.keys()
         if missing:
             raise InvalidEnvelope(f"envelope lacks {sorted(missing)}")
-        if data.get("version", ENVELOPE_VERSION) != ENVELOPE_VERSION:
-            raise InvalidEnvelope(f"unsupported envelope version {data.get('version')!r}")
+        version = data.get("version", ENVELOPE_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise InvalidEnvelope(f"version is a positive whole number, not {version!r}")
         if not isinstance(data["payload"], dict):
             raise InvalidEnvelope("payload is a JSON object")
         try:
@@ -53,5 +59,5 @@ class Message:
             correlation_id=data.get("correlation_id"),
             occurred_at=str(data["occurred_at"]),
             payload=data["payload"],
-            version=ENVELOPE_VERSION,
+            version=version,
         )

@@ -53,7 +53,9 @@ class DeadLetter(models.Model):
     envelope = models.JSONField()
     error = models.TextField()
     failed_at = models.DateTimeField(auto_now_add=True)
+    # When an operator closed it, and how: "replayed", or why it could not be.
     replayed_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-failed_at"]

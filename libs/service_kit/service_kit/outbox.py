@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .conf import kit_settings
+from .contract import contract
 from .events import Message
 from .models import OutboxMessage, ProcessedMessage
 from .request_id import get_request_id
@@ -36,19 +37,27 @@ RECEIPT_SUFFIX = ".receipt"
 
 
 def receipts_queue(service: str) -> str:
-    """The queue of a service's receipts, beside its own: a backlog of saga messages never delays them."""
-    return f"{service}.receipts"
+    """The queue of a service's receipts (from the contract), beside its own: a backlog of saga messages
+    never delays them."""
+    return contract().queue_of(f"{service}{RECEIPT_SUFFIX}")
 
 
 def outbox_enqueue(*, type: str, payload: dict[str, Any], correlation_id: str | None = None) -> Message:
-    """Store a message for `type`'s owning service; it leaves only if the caller's transaction commits."""
+    """Store a message for `type`'s queue; it leaves only if the caller's transaction commits.
+
+    The message is held to the contract first, at its type's latest version: a type the contract does
+    not let this service send, or a payload that breaks its schema, raises ContractViolation and so
+    rolls the caller's change back rather than send what no consumer would accept."""
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_enqueue must run inside the transaction of the change it reports")
+    version = contract().latest_version(type)
+    contract().check_outgoing(type=type, version=version, payload=payload, producer=kit_settings.SERVICE_NAME)
     message = Message(
         type=type,
         payload=payload,
         producer=kit_settings.SERVICE_NAME,
         correlation_id=correlation_id or get_request_id(),
+        version=version,
     )
     return outbox_store(message)
 
@@ -196,14 +205,11 @@ def receipts_send(*, limit: int = 1000) -> int:
         for row in rows:
             by_type.setdefault(row.type, []).append(row)
         for type, batch in by_type.items():
-            producer = type.removesuffix(RECEIPT_SUFFIX)
-            envelope = Message(
-                type=type,
-                payload={"message_ids": [row.envelope["payload"]["message_id"] for row in batch]},
-                producer=kit_settings.SERVICE_NAME,
-            ).as_dict()
+            payload = {"message_ids": [row.envelope["payload"]["message_id"] for row in batch]}
             try:
-                current_app.send_task(type, args=[envelope], queue=receipts_queue(producer), retry=False)
+                contract().check_outgoing(type=type, version=1, payload=payload, producer=kit_settings.SERVICE_NAME)
+                envelope = Message(type=type, payload=payload, producer=kit_settings.SERVICE_NAME).as_dict()
+                broker_send(envelope)
             except Exception as exc:  # the broker is down: the next sweep tries again
                 logger.warning("receipts not sent", extra={"message_type": type, "error": repr(exc)})
                 break

@@ -113,3 +113,36 @@ def user_client(identity):
 def staff_client(staff_identity):
     """An API client authenticated as staff (`staff_client.identity`)."""
     return client_for(staff_identity)
+
+
+def consume_now(task, payload: dict, *, producer: str, **fields) -> str:
+    """Deliver a payload to a message handler the way its worker does, applied eagerly: held to the
+    contract, once per message id, dead-lettered when it cannot be acted on. The outcome:
+    "processed", "duplicate" or "dead_lettered"."""
+    from .events import Message
+
+    envelope = Message(type=task.name, payload=payload, producer=producer, **fields).as_dict()
+    return task.apply(args=[envelope]).get()
+
+
+def dead_letter_errors() -> list[str]:
+    """The errors of the open dead letters, oldest first."""
+    from .models import DeadLetter
+
+    return list(
+        DeadLetter.objects.filter(replayed_at__isnull=True).order_by("failed_at").values_list("error", flat=True)
+    )
+
+
+@pytest.fixture
+def outbox():
+    """A callable giving the (type, payload) of every message in the outbox, oldest first; receipts, the
+    consumer's own bookkeeping, aside."""
+    from .models import OutboxMessage
+    from .outbox import RECEIPT_SUFFIX
+
+    def messages() -> list[tuple[str, dict]]:
+        rows = OutboxMessage.objects.exclude(type__endswith=RECEIPT_SUFFIX).order_by("id")
+        return [(row.type, row.envelope["payload"]) for row in rows]
+
+    return messages

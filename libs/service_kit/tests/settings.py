@@ -7,5 +7,8 @@ from service_kit.defaults import service_settings
 BASE_DIR = Path(__file__).resolve().parent
 
 # GENERAL
-globals().update(service_settings(name="kit", base_dir=BASE_DIR, apps=[], uses_redis=True))
+_shared = service_settings(name="kit", base_dir=BASE_DIR, apps=[], uses_redis=True)
+globals().update(_shared)
 ROOT_URLCONF = "tests.urls"
+# The kit's own test messages (tests/asyncapi.yaml), not the platform's.
+SERVICE_KIT = {**_shared["SERVICE_KIT"], "CONTRACT_FILE": str(BASE_DIR / "asyncapi.yaml")}

@@ -3,7 +3,8 @@
 Their effect is a reply through the outbox, in the consumer's transaction, as a real handler's is.
 """
 
-from service_kit.consumer import message_handler
+from rest_framework import serializers
+from service_kit.consumer import message_handler, payload_of
 from service_kit.events import Message
 from service_kit.outbox import outbox_enqueue
 from service_kit.request_id import get_request_id
@@ -28,3 +29,21 @@ def record_effect(message: Message) -> None:
 def fail_after_effect(message: Message) -> None:
     reply_to(message)
     raise HandlerFailed("handler failed")
+
+
+# What the contract-checked handlers below were given, in order (cleared by the tests).
+handled: list[dict] = []
+
+
+@message_handler("kit.strict")
+def strict_handler(message: Message) -> None:
+    handled.append(message.payload)
+
+
+class QuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField()
+
+
+@message_handler("kit.ping")
+def picky_handler(message: Message) -> None:
+    handled.append(payload_of(QuantitySerializer, message))

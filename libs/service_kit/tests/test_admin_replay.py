@@ -132,16 +132,18 @@ def test_admin_replay_action_is_refused_to_a_user_without_admin_access(client, d
     assert not OutboxMessage.objects.exists()
 
 
-def test_admin_replay_of_a_malformed_dead_letter_reports_an_error_instead_of_crashing(admin_client, kit_queue):
+def test_admin_replay_of_an_unreadable_dead_letter_says_so_and_closes_it(admin_client, kit_queue):
     dead_letter_record(
-        envelope="not an envelope", message_id=str(uuid.UUID(int=0)), message_type="kit.test_effect", error="bad"
+        envelope="not an envelope", message_id=str(uuid.uuid4()), message_type="kit.test_effect", error="bad"
     )
     letter = DeadLetter.objects.get()
 
     response = replay_action(admin_client, letter, follow=True)
 
     assert response.status_code == 200
-    assert any(item.level == messages.ERROR for item in response.context["messages"])
+    errors = [str(item) for item in response.context["messages"] if item.level == messages.ERROR]
+    assert errors and "can never be read" in errors[0], errors
     letter.refresh_from_db()
-    assert letter.replayed_at is None
+    assert letter.replayed_at is not None
+    assert letter.resolution.startswith("not replayable: the envelope can never be read")
     assert not OutboxMessage.objects.exists()

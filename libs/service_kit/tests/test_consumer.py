@@ -13,16 +13,22 @@ import pytest
 from celery.exceptions import Retry
 from django.db import connection
 from service_kit.conf import kit_settings
-from service_kit.consumer import process_once
+from service_kit.consumer import malformed_message_id, process_once
 from service_kit.events import Message
 from service_kit.models import DeadLetter, OutboxMessage, ProcessedMessage
 from service_kit.request_id import get_request_id, reset_request_id, set_request_id
 
 from .messaging import message
-from .tasks import REPLY_TYPE, fail_after_effect, record_effect, reply_to
+from .tasks import REPLY_TYPE, fail_after_effect, handled, picky_handler, record_effect, reply_to, strict_handler
 
 committed = pytest.mark.django_db(transaction=True)
-NO_MESSAGE_ID = uuid.UUID(int=0)
+
+
+@pytest.fixture(autouse=True)
+def nothing_handled_yet():
+    handled.clear()
+    yield
+    handled.clear()
 
 
 def replies() -> list[dict]:
@@ -261,10 +267,89 @@ def test_malformed_envelope_is_dead_lettered_without_running_the_handler(envelop
     assert result.get() == "dead_lettered"
     letter = DeadLetter.objects.get()
     assert letter.envelope == envelope
-    assert letter.message_id == NO_MESSAGE_ID
+    assert letter.message_id == uuid.UUID(malformed_message_id(envelope))
     assert letter.type == "kit.test_effect"
-    assert letter.error
+    assert letter.error.startswith("malformed envelope: ")
     assert replies() == []
+    assert not ProcessedMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_each_malformed_envelope_has_a_dead_letter_of_its_own_and_a_copy_joins_it():
+    first, second = {"type": "kit.test_effect", "n": 1}, {"type": "kit.test_effect", "n": 2}
+
+    for envelope in (first, second, first):
+        assert record_effect.apply(args=[envelope]).get() == "dead_lettered"
+
+    assert sorted(letter.envelope["n"] for letter in DeadLetter.objects.all()) == [1, 2]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"order_id": "not-a-uuid", "quantity": 2}, "order_id: 'not-a-uuid' is not a 'uuid'"),
+        ({"order_id": str(uuid.uuid4())}, "'quantity' is a required property"),
+        ({"order_id": str(uuid.uuid4()), "quantity": 0}, "quantity: 0 is less than the minimum of 1"),
+        ({"order_id": str(uuid.uuid4()), "quantity": 2, "extra": 1}, "Additional properties are not allowed"),
+    ],
+    ids=["bad-uuid", "missing", "too-small", "extra"],
+)
+def test_a_payload_that_breaks_the_contract_is_dead_lettered_once_with_its_errors_and_answered(
+    payload, reason, kit_queue
+):
+    sent = message("kit.strict", payload=payload)
+
+    for _ in range(2):
+        assert strict_handler.apply(args=[sent.as_dict()]).get() == "dead_lettered"
+
+    letter = DeadLetter.objects.get()
+    assert letter.message_id == uuid.UUID(sent.id)
+    assert "payload breaks the contract" in letter.error and reason in letter.error, letter.error
+    assert handled == []
+    assert not ProcessedMessage.objects.exists()
+    # It did arrive: each copy is answered, so the producer stops sending it.
+    assert OutboxMessage.objects.filter(type="kit.receipt", envelope__payload__message_id=sent.id).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_message_of_a_version_the_consumer_does_not_know_is_dead_lettered_not_guessed_at(kit_queue):
+    sent = message("kit.strict", payload={"order_id": str(uuid.uuid4()), "quantity": 2}, version=3)
+
+    assert strict_handler.apply(args=[sent.as_dict()]).get() == "dead_lettered"
+
+    assert "no message 'kit.strict' version 3" in DeadLetter.objects.get().error
+    assert handled == []
+
+
+@pytest.mark.django_db
+def test_a_version_the_consumer_does_not_receive_is_dead_lettered(kit_queue):
+    sent = message("kit.strict", payload={"anything": True}, version=2)
+
+    assert strict_handler.apply(args=[sent.as_dict()]).get() == "dead_lettered"
+
+    assert "kit does not receive 'kit.strict'" in DeadLetter.objects.get().error
+    assert handled == []
+
+
+@pytest.mark.django_db
+def test_a_valid_message_of_the_contract_reaches_its_handler(kit_queue):
+    payload = {"order_id": str(uuid.uuid4()), "quantity": 2}
+
+    assert strict_handler.apply(args=[message("kit.strict", payload=payload).as_dict()]).get() == "processed"
+
+    assert handled == [payload]
+    assert not DeadLetter.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_payload_its_handler_refuses_is_dead_lettered_at_once_without_retries(kit_queue):
+    sent = message("kit.ping", payload={"quantity": "many"})
+
+    assert picky_handler.apply(args=[sent.as_dict()]).get() == "dead_lettered"
+
+    letter = DeadLetter.objects.get()
+    assert "refused by its handler" in letter.error
     assert not ProcessedMessage.objects.exists()
 
 

@@ -8,6 +8,7 @@ from celery import current_app
 from service_kit.consumer import process_once
 from service_kit.events import Message
 from service_kit.models import OutboxMessage
+from service_kit.testing import consume_now, dead_letter_errors
 
 from orders.models import CancelReason, Order, OrderStatus
 from orders.tasks import confirm_order, decline_order, reject_order, reserve_order
@@ -281,14 +282,16 @@ def test_message_about_an_unknown_order_is_consumed_without_effect(task, payload
         (decline_order, {"order_id": 12.5, "payment_id": str(uuid.uuid4())}),
     ],
 )
-def test_malformed_payload_is_consumed_without_effect(task, payload, outbox):
+def test_malformed_payload_is_dead_lettered_without_effect(task, payload, outbox):
     order = order_in("reserved")
 
-    assert deliver(task, payload)
+    assert consume_now(task, payload, producer="inventory") == "dead_lettered"
 
     order.refresh_from_db()
     assert order.status == OrderStatus.RESERVED
     assert outbox() == []
+    [error] = dead_letter_errors()
+    assert "payload breaks the contract" in error
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,7 +1,6 @@
-"""Fixtures of the payments tests: a gateway that records its calls, and the outbox."""
+"""Fixtures of the payments tests: a gateway that records its calls (`outbox` comes from service_kit.testing)."""
 
 import pytest
-from service_kit.models import OutboxMessage
 
 from .gateways import RecordingGateway
 
@@ -12,13 +11,3 @@ def gateway(settings):
     RecordingGateway.refunds = []
     settings.PAYMENTS_GATEWAY = "payments.tests.gateways.RecordingGateway"
     return RecordingGateway
-
-
-@pytest.fixture
-def outbox():
-    """A callable giving the (type, payload) of every outbox row, oldest first."""
-
-    def messages() -> list[tuple[str, dict]]:
-        return [(row.type, row.envelope["payload"]) for row in OutboxMessage.objects.order_by("id")]
-
-    return messages

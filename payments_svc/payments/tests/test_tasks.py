@@ -8,6 +8,7 @@ from celery import current_app
 from service_kit.consumer import process_once
 from service_kit.events import Message
 from service_kit.models import OutboxMessage, ProcessedMessage
+from service_kit.testing import consume_now, dead_letter_errors
 
 from payments.models import Payment, PaymentStatus
 from payments.tasks import charge_order, refund_order
@@ -138,22 +139,26 @@ def test_charge_the_gateway_cannot_take_leaves_nothing_behind_so_a_retry_can(set
         {"payment_method": ["pm_card_visa"]},
     ],
 )
-def test_malformed_charge_is_consumed_without_charging_or_replying(gateway, outbox, overrides):
-    assert deliver(charge_order, charge_payload(**overrides))
+def test_malformed_charge_is_dead_lettered_without_charging_or_replying(gateway, outbox, overrides):
+    assert consume_now(charge_order, charge_payload(**overrides), producer="orders") == "dead_lettered"
 
     assert Payment.objects.count() == 0
     assert outbox() == []
     assert gateway.charges == []
+    [error] = dead_letter_errors()
+    # The contract refuses it, or (a zero amount) the handler's stricter reading does.
+    assert "payload breaks the contract" in error or "refused by its handler" in error, error
 
 
-def test_charge_without_an_amount_is_consumed_without_charging(gateway, outbox):
+def test_charge_without_an_amount_is_dead_lettered_without_charging(gateway, outbox):
     payload = charge_payload()
     del payload["amount"]
 
-    assert deliver(charge_order, payload)
+    assert consume_now(charge_order, payload, producer="orders") == "dead_lettered"
 
     assert gateway.charges == []
     assert outbox() == []
+    assert "'amount' is a required property" in dead_letter_errors()[0]
 
 
 def test_refund_refunds_the_orders_payment_once(gateway, outbox):
@@ -178,12 +183,20 @@ def test_refund_of_a_declined_payment_changes_nothing(gateway):
     assert gateway.refunds == []
 
 
-@pytest.mark.parametrize("payload", [{"order_id": str(uuid.uuid4())}, {"order_id": "nope"}, {}])
-def test_refund_for_an_unknown_order_or_malformed_is_consumed_without_effect(gateway, outbox, payload):
-    assert deliver(refund_order, payload)
+def test_refund_for_an_unknown_order_is_consumed_without_effect(gateway, outbox):
+    assert deliver(refund_order, {"order_id": str(uuid.uuid4())})
 
     assert gateway.refunds == []
     assert outbox() == []
+
+
+@pytest.mark.parametrize("payload", [{"order_id": "nope"}, {}])
+def test_malformed_refund_is_dead_lettered_without_effect(gateway, outbox, payload):
+    assert consume_now(refund_order, payload, producer="orders") == "dead_lettered"
+
+    assert gateway.refunds == []
+    assert outbox() == []
+    assert "payload breaks the contract" in dead_letter_errors()[0]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,139 @@
+"""The message contract: contracts/asyncapi.yaml, the platform's published language, read once.
+
+For every message type and version it gives the queue the message travels on (the channel's
+address: the route comes from the contract, never from the type's spelling), the services that send
+and receive it, and the JSON Schema its payload must satisfy. The outbox refuses to send a message
+the contract does not describe; a consumer dead-letters one.
+"""
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft7Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
+from .conf import kit_settings
+
+CONTRACT_URI = "urn:shop-platform:contract"
+
+
+class ContractViolation(ValueError):
+    """A message the contract does not describe, or whose payload breaks its schema."""
+
+    def __init__(self, message: str, errors: list[str] | None = None):
+        super().__init__(message if not errors else f"{message}: {'; '.join(errors)}")
+        self.errors = errors or []
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    type: str
+    version: int
+    queue: str
+    senders: frozenset[str]
+    receivers: frozenset[str]
+    examples: tuple[dict[str, Any], ...]
+    validator: Draft7Validator = field(repr=False, compare=False)
+
+    def payload_errors(self, payload: Any) -> list[str]:
+        """What is wrong with a payload, one line per error (nothing when it is valid)."""
+        return [
+            f"{'/'.join(str(part) for part in error.absolute_path) or '(payload)'}: {error.message}"
+            for error in sorted(self.validator.iter_errors(payload), key=lambda error: list(error.absolute_path))
+        ][:20]
+
+
+def _resolve(document: dict, ref: str) -> dict:
+    """The object a local $ref points at, following references to references."""
+    node: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return _resolve(document, node["$ref"]) if "$ref" in node else node
+
+
+class Contract:
+    """The messages of an AsyncAPI 3 document, with the services (`x-service`) on each operation."""
+
+    def __init__(self, document: dict):
+        self.document = document
+        registry = Registry().with_resource(CONTRACT_URI, Resource.from_contents(document, DRAFT7))
+        senders: dict[tuple[str, int], set[str]] = {}
+        receivers: dict[tuple[str, int], set[str]] = {}
+        for operation in document.get("operations", {}).values():
+            service = operation["x-service"]
+            for ref in operation.get("messages", []):
+                message = _resolve(document, ref["$ref"])
+                key = (message["name"], int(message.get("x-version", 1)))
+                (senders if operation["action"] == "send" else receivers).setdefault(key, set()).add(service)
+        self.messages: dict[tuple[str, int], MessageSpec] = {}
+        for channel in document.get("channels", {}).values():
+            for ref in channel.get("messages", {}).values():
+                message = _resolve(document, ref["$ref"])
+                name, version = message["name"], int(message.get("x-version", 1))
+                pointer = ref["$ref"].removeprefix("#")
+                validator = Draft7Validator(
+                    {"$ref": f"{CONTRACT_URI}#{pointer}/payload"}, registry=registry, format_checker=FormatChecker()
+                )
+                self.messages[(name, version)] = MessageSpec(
+                    type=name,
+                    version=version,
+                    queue=channel["address"],
+                    senders=frozenset(senders.get((name, version), ())),
+                    receivers=frozenset(receivers.get((name, version), ())),
+                    examples=tuple(example["payload"] for example in message.get("examples", [])),
+                    validator=validator,
+                )
+        self.queues = {spec.type: spec.queue for spec in self.messages.values()}
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Contract":
+        return cls(yaml.safe_load(Path(path).read_text()))
+
+    def spec(self, type: str, version: int) -> MessageSpec:
+        try:
+            return self.messages[(type, version)]
+        except KeyError:
+            raise ContractViolation(f"no message {type!r} version {version} in the contract") from None
+
+    def queue_of(self, type: str) -> str:
+        """The queue of a message type (its versions share one channel)."""
+        try:
+            return self.queues[type]
+        except KeyError:
+            raise ContractViolation(f"no message {type!r} in the contract") from None
+
+    def latest_version(self, type: str) -> int:
+        versions = [version for (name, version) in self.messages if name == type]
+        if not versions:
+            raise ContractViolation(f"no message {type!r} in the contract")
+        return max(versions)
+
+    def sent_by(self, service: str) -> list[MessageSpec]:
+        return [spec for spec in self.messages.values() if service in spec.senders]
+
+    def received_by(self, service: str) -> list[MessageSpec]:
+        return [spec for spec in self.messages.values() if service in spec.receivers]
+
+    def check_outgoing(self, *, type: str, version: int, payload: Any, producer: str) -> MessageSpec:
+        """The spec of a message this service is about to send; ContractViolation when it may not."""
+        spec = self.spec(type, version)
+        if producer not in spec.senders:
+            raise ContractViolation(f"{producer} is not a sender of {type!r} in the contract")
+        errors = spec.payload_errors(payload)
+        if errors:
+            raise ContractViolation(f"payload of {type!r} breaks the contract", errors)
+        return spec
+
+
+@functools.cache
+def _load(path: str) -> Contract:
+    return Contract.load(path)
+
+
+def contract() -> Contract:
+    """The contract named by the CONTRACT_FILE setting (contracts/asyncapi.yaml of the repository)."""
+    return _load(str(kit_settings.CONTRACT_FILE))
