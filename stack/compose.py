@@ -234,7 +234,9 @@ def nginx(cfg: StackConfig) -> dict:
     """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
     values = {f"{s.upper()}_UPSTREAM": f"{s}-web:{WEB_PORT}" for s in SERVICES}
     values.update(
-        FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}", GATEWAY_LISTEN=str(GATEWAY_LISTEN), NGINX_ACCESS_LOG="/dev/stdout",
+        FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}",
+        GATEWAY_LISTEN=str(GATEWAY_LISTEN),
+        NGINX_ACCESS_LOG="/dev/stdout",
         NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
     )
     return {

@@ -113,3 +113,9 @@ def user_client(identity):
 def staff_client(staff_identity):
     """An API client authenticated as staff (`staff_client.identity`)."""
     return client_for(staff_identity)
+
+
+@pytest.fixture(autouse=True)
+def login_throttle_isolated(settings):
+    """Each test counts sign-ins under keys of its own, so no test inherits another's failures."""
+    settings.SERVICE_KIT = {**settings.SERVICE_KIT, "LOGIN_KEY_PREFIX": f"test-logins-{uuid.uuid4().hex}"}
