@@ -13,10 +13,10 @@ from pathlib import Path
 
 import jwt
 import requests
-from requests.adapters import HTTPAdapter
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from requests.adapters import HTTPAdapter
 
 SERVICES = ["users", "inventory", "orders", "payments"]
 ERROR_TYPES = {"validation_error", "client_error", "server_error"}
