@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import subprocess
 import sys
 import time
@@ -15,17 +16,44 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from requests.adapters import HTTPAdapter
 
 SERVICES = ["users", "inventory", "orders", "payments"]
 ERROR_TYPES = {"validation_error", "client_error", "server_error"}
 
 
-class GatewaySession(requests.Session):
-    """A session whose paths ("/api/...") are relative to the gateway, with a default timeout."""
+def fresh_loopback_address() -> str:
+    """A random address of 127.0.0.0/8 other than 127.0.0.1: Linux lets a client use any as its source."""
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
 
-    def __init__(self, base_url: str, token: str | None = None):
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections from a given local address: one client, as the services see its X-Real-IP."""
+
+    def __init__(self, source_address: str, **kwargs):
+        self.source_address = source_address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source_address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+class GatewaySession(requests.Session):
+    """A session whose paths ("/api/...") are relative to the gateway, with a default timeout.
+
+    Against a gateway on 127.0.0.1 each session is a client of its own, at a fresh loopback address
+    (`client_address`): the sign-in and registration limits per address (service_kit.logins) then count
+    one test's requests, not the whole run's."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, client_address: str | None = None):
         super().__init__()
         self.base_url = base_url
+        self.client_address = client_address
+        if client_address is None and base_url.startswith("http://127.0.0.1:"):
+            self.client_address = fresh_loopback_address()
+        if self.client_address:
+            self.mount("http://", SourceAddressAdapter(self.client_address))
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
 

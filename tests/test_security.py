@@ -658,3 +658,76 @@ def test_burst_of_registrations_is_throttled_with_429_envelope(make_session):
     throttled = [response for response in responses if response.status_code == 429]
     assert throttled, "no 429 in 40 concurrent registrations"
     assert assert_envelope(throttled[0], 429, "client_error")["errors"][0]["code"] == "throttled"
+
+
+# HOSTILE JSON: one strict parser in every service (service_kit.parsers); a 400 envelope, nothing stored.
+
+HOSTILE_KINDS = ["deep", "duplicate-key", "long-number", "nan"]
+
+
+def hostile_body(kind: str, fields: str, duplicate: str, number: str) -> str:
+    """A JSON object `{fields}` made hostile: 10,000 `[`, a key twice, a 5,001-digit number, NaN.
+
+    `duplicate` adds a key twice (one of `fields` again, or an object holding a key twice); `number` is a
+    field holding `{n}`."""
+    if kind == "deep":
+        return "[" * 10_000
+    if kind == "duplicate-key":
+        return "{" + fields + ", " + duplicate + "}"
+    return "{" + fields + ", " + number.replace("{n}", "9" * 5001 if kind == "long-number" else "NaN") + "}"
+
+
+def assert_parse_error(response) -> None:
+    error = assert_envelope(response, 400, "client_error")["errors"][0]
+    assert (error["code"], error["attr"]) == ("parse_error", None), error
+
+
+@pytest.mark.parametrize("kind", HOSTILE_KINDS)
+def test_hostile_json_to_register_is_400_and_creates_no_account(make_session, kind):
+    email = f"hostile-{uuid.uuid4().hex}@example.com"
+    fields = f'"email": "{email}", "password": "A-long-pass-phrase!"'
+    body = hostile_body(kind, fields, '"password": "Another-long-phrase!"', '"first_name": {n}')
+
+    response = make_session().post("/api/users/register/", data=body, headers={"Content-Type": "application/json"})
+
+    assert_parse_error(response)
+    signed_in = make_session().post("/api/users/token/", json={"email": email, "password": "A-long-pass-phrase!"})
+    assert signed_in.status_code == 401
+
+
+@pytest.mark.parametrize("kind", HOSTILE_KINDS)
+def test_hostile_json_to_sign_in_is_400(make_session, register_user, kind):
+    user = register_user()
+    fields = f'"email": "{user["email"]}", "password": "{user["password"]}"'
+    body = hostile_body(kind, fields, '"password": "x"', '"password": {n}')
+
+    response = make_session().post("/api/users/token/", data=body, headers={"Content-Type": "application/json"})
+
+    assert_parse_error(response)
+
+
+@pytest.mark.parametrize("kind", HOSTILE_KINDS)
+def test_hostile_json_to_order_placement_is_400_and_places_nothing(buyer, kind):
+    fields = '"payment_method": "pm_card_visa", "lines": [{"sku": "DEMO-MUG", "quantity": 1, "quantity": 50}]'
+    if kind != "duplicate-key":
+        fields = '"payment_method": "pm_card_visa"'
+    body = hostile_body(
+        kind, fields, '"payment_method": "pm_card_visa"', '"lines": [{"sku": "DEMO-MUG", "quantity": {n}}]'
+    )
+
+    response = buyer.post(ORDERS, data=body, headers={"Content-Type": "application/json"})
+
+    assert_parse_error(response)
+    assert buyer.get(ORDERS).json()["count"] == 0
+
+
+@pytest.mark.parametrize("kind", HOSTILE_KINDS)
+def test_hostile_json_to_product_creation_is_400_and_creates_nothing(staff, api, kind):
+    sku = f"HOSTILE-{uuid.uuid4().hex.upper()}"
+    fields = f'"sku": "{sku}", "name": "Hostile", "price": "1.00", "stock": 1'
+    body = hostile_body(kind, fields, '"stock": 50', '"description": {n}')
+
+    response = staff.post(PRODUCTS, data=body, headers={"Content-Type": "application/json"})
+
+    assert_parse_error(response)
+    assert api.get(f"{PRODUCTS}{sku}/").status_code == 404

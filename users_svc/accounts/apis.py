@@ -1,7 +1,6 @@
 """HTTP views of users_svc: registration, tokens, the caller's profile and the public keys."""
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer, ErrorResponse429Serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
@@ -10,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from service_kit.logins import registration_attempt
 
 from .keys import public_jwk
 from .selectors import user_get_active
@@ -24,10 +24,22 @@ from .serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from .services import token_pair_issue, token_refresh, token_revoke, user_profile_update, user_register
+from .services import (
+    token_pair_issue,
+    token_refresh,
+    token_revoke,
+    user_profile_update,
+    user_register,
+    user_sign_in,
+)
 
-# nginx allows each address 5 sign-ins or registrations a second (burst 10), then answers this.
-THROTTLED = OpenApiResponse(ErrorResponse429Serializer, description="Too many requests from this address (nginx).")
+# nginx allows each address 5 sign-ins or registrations a second (burst 10); the service limits failed
+# sign-ins per account and per address, and registrations per address (service_kit.logins).
+THROTTLED = OpenApiResponse(
+    ErrorResponse429Serializer,
+    description="Too many requests from this address (nginx), or too many failed sign-ins or registrations "
+    "(the service); `Retry-After` says when to try again.",
+)
 UNAUTHENTICATED = OpenApiResponse(AccountErrorResponse401Serializer, description="No valid credentials.")
 
 
@@ -48,6 +60,7 @@ class RegisterApi(APIView):
 
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer, 429: THROTTLED})
     def post(self, request):
+        registration_attempt(request=request)
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_register(**serializer.validated_data)
@@ -65,11 +78,7 @@ class TokenObtainApi(BearerChallengeMixin, APIView):
     def post(self, request):
         serializer = TokenObtainSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(request, **serializer.validated_data)
-        if user is None:
-            raise exceptions.AuthenticationFailed(
-                "No active account found with the given credentials.", code="no_active_account"
-            )
+        user = user_sign_in(request=request, **serializer.validated_data)
         return Response(token_pair_issue(user=user))
 
 

@@ -9,7 +9,6 @@ from service_kit.errors import AUTHENTICATION_ERROR_CODES
 from service_kit.fields import EmailTextField, TextField
 
 from .models import User
-from .selectors import user_email_taken
 
 # Django's MinimumLengthValidator, stated in the schema too.
 PASSWORD_MIN_LENGTH = 8
@@ -45,10 +44,8 @@ class RegisterSerializer(serializers.Serializer):
     last_name = TextField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_email(self, value: str) -> str:
-        email = User.objects.normalize_email(value)
-        if user_email_taken(email=email):
-            raise serializers.ValidationError("Email already in use.", code="unique")
-        return email
+        # Whether it is taken is user_register's to say, after hashing the password (equal timing).
+        return User.objects.normalize_email(value)
 
     def validate(self, attrs: dict) -> dict:
         # The similarity validator compares the password with the would-be user's email and names.

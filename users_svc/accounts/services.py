@@ -1,25 +1,58 @@
 """Writes of accounts: registration, profile changes, and the token life cycle (issue, rotate, revoke)."""
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
+from service_kit.logins import login_attempt, login_succeeded
 
 from .models import User
-from .selectors import user_get_active
+from .selectors import user_email_taken, user_get_active
 from .tokens import RefreshToken
+
+EMAIL_TAKEN = serializers.ValidationError({"email": ["Email already in use."]}, code="unique")
 
 
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    """A new active, non-staff user. The password is expected to have passed the validators already."""
+    """A new active, non-staff user. The password is expected to have passed the validators already.
+
+    The password is hashed before the email is looked up, so that a taken email answers in the time of a
+    new one: the answer's timing tells no more than its body (which, as API.md states, says "taken").
+    """
+    password_hash = make_password(password)
+    email = User.objects.normalize_email(email)
+    if user_email_taken(email=email):
+        raise EMAIL_TAKEN
+    user = User(email=email, first_name=first_name, last_name=last_name, password=password_hash)
     try:
         with transaction.atomic():
-            return User.objects.create_user(email, password, first_name=first_name, last_name=last_name)
+            user.save()
     except IntegrityError as exc:
         # Two registrations of one address at once: the unique index decides.
-        raise serializers.ValidationError({"email": ["Email already in use."]}, code="unique") from exc
+        raise EMAIL_TAKEN from exc
+    return user
+
+
+def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
+    """The active user with these credentials. Raises TooManyAttempts past the account's or the address's
+    limit of failures (service_kit.logins), AuthenticationFailed for wrong credentials.
+
+    An unknown email costs one password hash too (Django's ModelBackend hashes for a missing user) and
+    answers the same error, so neither body nor time tells whether the account exists.
+    """
+    login_attempt(request=request, identifier=email)
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        raise exceptions.AuthenticationFailed(
+            "No active account found with the given credentials.", code="no_active_account"
+        )
+    login_succeeded(request=request, identifier=email)
+    return user
 
 
 def user_profile_update(*, user: User, first_name: str | None = None, last_name: str | None = None) -> User:

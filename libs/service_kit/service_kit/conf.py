@@ -30,6 +30,16 @@ DEFAULTS = {
     # JWKS mode (JWT_JWKS_URL): the least seconds between two fetches of the key set, whatever
     # `kid` a token names, so forged kids cannot turn every request into a call to users_svc.
     "JWKS_MIN_REFRESH_SECONDS": 60,
+    # Sign-in throttling (logins.py), on this Redis (None: off). Failed sign-ins allowed per account and
+    # per client address within a window of LOGIN_WINDOW seconds from the first; registrations per
+    # address within REGISTER_WINDOW. The keys are shared by every service using the same prefix.
+    "LOGIN_REDIS_URL": None,
+    "LOGIN_KEY_PREFIX": "logins",
+    "LOGIN_WINDOW": 900,
+    "LOGIN_ACCOUNT_LIMIT": 5,
+    "LOGIN_ADDRESS_LIMIT": 20,
+    "REGISTER_WINDOW": 3600,
+    "REGISTER_ADDRESS_LIMIT": 10,
 }
 
 

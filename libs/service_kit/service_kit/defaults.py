@@ -164,7 +164,8 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
                 "rest_framework.renderers.JSONRenderer",
                 "rest_framework.renderers.BrowsableAPIRenderer",
             ],
-            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            # Plain, sane JSON only: deep nesting, duplicate keys and absurd numbers are a 400.
+            "DEFAULT_PARSER_CLASSES": ["service_kit.parsers.StrictJSONParser"],
             "DEFAULT_PAGINATION_CLASS": "service_kit.pagination.PageNumberPagination",
             "PAGE_SIZE": 20,
             "DEFAULT_FILTER_BACKENDS": [
@@ -230,6 +231,13 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
             # The repository's contracts/ beside the service's folder (in an image: /app/contracts).
             "CONTRACT_FILE": env("CONTRACT_FILE", str(base_dir.parent / "contracts" / "asyncapi.yaml")),
             "HEALTH_REDIS_URL": redis_url if uses_redis else None,
+            # Sign-ins and registrations are throttled on the shared Redis, platform-wide (logins.py).
+            "LOGIN_REDIS_URL": redis_url,
+            "LOGIN_WINDOW": int(env("LOGIN_WINDOW", "900")),
+            "LOGIN_ACCOUNT_LIMIT": int(env("LOGIN_ACCOUNT_LIMIT", "5")),
+            "LOGIN_ADDRESS_LIMIT": int(env("LOGIN_ADDRESS_LIMIT", "20")),
+            "REGISTER_WINDOW": int(env("REGISTER_WINDOW", "3600")),
+            "REGISTER_ADDRESS_LIMIT": int(env("REGISTER_ADDRESS_LIMIT", "10")),
         },
         # LOGGING: one JSON object a line, with the service and the request id.
         "LOGGING": {

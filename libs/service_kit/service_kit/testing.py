@@ -146,3 +146,9 @@ def outbox():
         return [(row.type, row.envelope["payload"]) for row in rows]
 
     return messages
+
+
+@pytest.fixture(autouse=True)
+def login_throttle_isolated(settings):
+    """Each test counts sign-ins under keys of its own, so no test inherits another's failures."""
+    settings.SERVICE_KIT = {**settings.SERVICE_KIT, "LOGIN_KEY_PREFIX": f"test-logins-{uuid.uuid4().hex}"}

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .health import HealthView
+from .logins import admin_login
 
 
 def service_urlpatterns(name: str, api_urls) -> list:
@@ -12,6 +13,8 @@ def service_urlpatterns(name: str, api_urls) -> list:
     admin.site.site_title = f"{name}_svc admin"
     admin.site.site_url = f"/api/{name}/docs/"
     return [
+        # The admin's own login view, throttled like the API's sign-in.
+        path(f"admin/{name}/login/", admin_login),
         path(f"admin/{name}/", admin.site.urls),
         path(f"api/{name}/health/", HealthView.as_view(), name="health"),
         path(f"api/{name}/schema/", SpectacularAPIView.as_view(), name="schema"),
