@@ -25,6 +25,8 @@ OWN_STACK_ENV = {
     # Throttles and token lifetimes sized for people would otherwise be what is measured.
     "ORDERS_RATE": "1000000/min",
     "JWT_ACCESS_MINUTES": "120",
+    # Every buyer registers from this one address.
+    "REGISTER_ADDRESS_LIMIT": "1000000",
 }
 
 

@@ -152,3 +152,24 @@ def outbox():
 def login_throttle_isolated(settings):
     """Each test counts sign-ins under keys of its own, so no test inherits another's failures."""
     settings.SERVICE_KIT = {**settings.SERVICE_KIT, "LOGIN_KEY_PREFIX": f"test-logins-{uuid.uuid4().hex}"}
+
+
+def check_handlers_match_the_contract(service: str, handlers: list) -> None:
+    """The message handlers of a service are exactly the messages the contract says it receives (its
+    receipts aside, which the kit's receipt task takes), and each takes every example of the contract
+    without a dead letter. For a service's own test of its wiring, with a database."""
+    from .contract import contract
+    from .models import DeadLetter
+    from .outbox import RECEIPT_SUFFIX
+
+    received = {spec.type for spec in contract().received_by(service) if not spec.type.endswith(RECEIPT_SUFFIX)}
+    assert {handler.name for handler in handlers} == received, "handlers and the contract disagree"
+    by_type = {handler.name: handler for handler in handlers}
+    for spec in contract().received_by(service):
+        if spec.type not in by_type:
+            continue
+        assert spec.examples, f"the contract gives no example of {spec.type}"
+        for example in spec.examples:
+            outcome = consume_now(by_type[spec.type], example, producer=min(spec.senders), version=spec.version)
+            letters = list(DeadLetter.objects.values_list("error", flat=True))
+            assert outcome != "dead_lettered", f"{spec.type} example refused: {letters}"
