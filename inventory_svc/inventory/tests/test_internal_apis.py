@@ -7,7 +7,7 @@ from service_kit.testing import service_client_for
 
 from inventory.models import Reservation
 
-from .factories import ProductFactory, ReservationFactory, ReservationLineFactory
+from .factories import ProductFactory, ReservationLineFactory
 
 pytestmark = pytest.mark.django_db
 

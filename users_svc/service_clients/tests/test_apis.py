@@ -2,11 +2,11 @@
 
 import jwt
 import pytest
+from accounts.tests.factories import UserFactory
 from django.conf import settings
 from rest_framework.test import APIClient
 from service_kit.testing import client_for
 
-from accounts.tests.factories import UserFactory
 from service_clients.services import service_client_ensure
 
 pytestmark = pytest.mark.django_db
