@@ -6,6 +6,8 @@ up      set up what is missing (clusters, roles, migrations, static files, staff
 down    stop every process and supervisord.
 ctl     supervisorctl on this stack (`python -m stack ctl stop orders-worker`).
 env     shell exports for tests (GATEWAY_URL, ADMIN_EMAIL, ...).
+manage  a management command of one service with its processes' environment
+        (`python -m stack manage orders reconcile`).
 compose print docker-compose.yml, generated from the same process list.
 """
 
@@ -27,7 +29,12 @@ from .config import ROOT, SERVICES, StackConfig
 from .processes import VENV_BIN, postgres_bin, run_as, service_env
 
 SETUP_COMMANDS = {
-    "users": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
+    "users": [
+        ["migrate", "--noinput"],
+        ["collectstatic", "--noinput"],
+        ["ensure_staff"],
+        ["ensure_service_client", "--scope", "reconcile:read"],
+    ],
     "inventory": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"], ["seed_demo"]],
     "orders": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
     "payments": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
@@ -175,9 +182,21 @@ class Stack:
                     raise SystemExit(f"{name} did not open port {port}; see {self.cfg.log_dir}/{name}.log") from None
                 time.sleep(0.2)
 
-    def manage(self, service: str, args: list[str]) -> None:
+    def setup_env(self, service: str) -> dict[str, str]:
+        """A service's environment plus what its set-up commands need: the staff account, the service client."""
         env = {**os.environ, **service_env(self.cfg, service)}
         env.update(ADMIN_EMAIL=self.cfg.admin_email, ADMIN_PASSWORD=self.cfg.admin_password)
+        env.update(SERVICE_CLIENT_ID=self.cfg.service_client_id, SERVICE_CLIENT_SECRET=self.cfg.service_client_secret)
+        return env
+
+    def manage_command(self, service: str, args: list[str]) -> int:
+        """`manage.py <args>` of one service, its output passed through; the exit status."""
+        argv = [str(VENV_BIN / "python"), "manage.py", *args]
+        env = {**os.environ, **service_env(self.cfg, service)}
+        return subprocess.run(argv, cwd=ROOT / f"{service}_svc", env=env).returncode
+
+    def manage(self, service: str, args: list[str]) -> None:
+        env = self.setup_env(service)
         logfile = self.cfg.log_dir / f"{service}-setup.log"
         with logfile.open("a") as out:
             result = subprocess.run(
@@ -283,6 +302,9 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("status")
     sub.add_parser("env")
     sub.add_parser("compose")
+    manage = sub.add_parser("manage")
+    manage.add_argument("service", choices=SERVICES)
+    manage.add_argument("args", nargs=argparse.REMAINDER)
     ctl = sub.add_parser("ctl")
     ctl.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -313,6 +335,8 @@ def main(argv: list[str] | None = None) -> None:
         print(stack.ctl("status", check=False).stdout, end="")
     elif args.command == "env":
         print(stack.shell_env())
+    elif args.command == "manage":
+        sys.exit(stack.manage_command(args.service, args.args))
     elif args.command == "compose":
         print(compose.render(), end="")
     elif args.command == "ctl":

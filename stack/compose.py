@@ -25,6 +25,7 @@ REDIS_URL = "redis://redis:6379/0"
 STATIC_ROOT = "/app/static"  # the images' STATIC_ROOT: collectstatic runs at build time
 KEYS_DIR = "/keys"  # users_svc's signing key pair, in a named volume
 JWKS_URL = f"http://users-web:{WEB_PORT}/api/users/jwks/"
+SERVICE_CLIENT_ID = "${SERVICE_CLIENT_ID:-orders-reconciler}"
 NGINX_IMAGE = "nginx:1.27"
 POSTGRES_IMAGE = "postgres:15"
 REDIS_IMAGE = "redis:7"
@@ -35,7 +36,7 @@ IMAGE_PROVIDED = {"PATH"}
 # What `python -m stack up` runs once per service (its SETUP_COMMANDS), less collectstatic: each image is built
 # with its static files.
 MIGRATE_COMMANDS = {
-    "users": [["migrate", "--noinput"], ["ensure_staff"]],
+    "users": [["migrate", "--noinput"], ["ensure_staff"], ["ensure_service_client", "--scope", "reconcile:read"]],
     "inventory": [["migrate", "--noinput"], ["ensure_staff"], ["seed_demo"]],
     "orders": [["migrate", "--noinput"], ["ensure_staff"]],
     "payments": [["migrate", "--noinput"], ["ensure_staff"]],
@@ -75,6 +76,12 @@ def service_values(service: str) -> dict[str, str]:
         # Celery's %h is the container's host name, so scaled workers get distinct node names.
         "WORKER_HOST": "%h",
         "PYTHONUNBUFFERED": "1",
+        # orders_svc's reconciliation: the other services' web containers, and its service client.
+        "USERS_INTERNAL_URL": f"http://users-web:{WEB_PORT}",
+        "INVENTORY_INTERNAL_URL": f"http://inventory-web:{WEB_PORT}",
+        "PAYMENTS_INTERNAL_URL": f"http://payments-web:{WEB_PORT}",
+        "SERVICE_CLIENT_ID": SERVICE_CLIENT_ID,
+        "SERVICE_CLIENT_SECRET": required("SERVICE_CLIENT_SECRET"),
     }
 
 
@@ -180,6 +187,8 @@ def migrate(cfg: StackConfig, service: str) -> dict:
     env = compose_env(service_env(cfg, service), service_values(service), service=service)
     # As natively, the set-up commands also get the staff account's credentials.
     env.update(ADMIN_EMAIL="${ADMIN_EMAIL:-admin@example.com}", ADMIN_PASSWORD=required("ADMIN_PASSWORD"))
+    if service == "users":
+        env.update(SERVICE_CLIENT_ID=SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET=required("SERVICE_CLIENT_SECRET"))
     script = " && ".join(shlex.join(["python", "manage.py", *args]) for args in MIGRATE_COMMANDS[service])
     return {
         **image(service),

@@ -106,7 +106,7 @@ class StackConfig:
         path = self.var / "secrets.json"
         stored = json.loads(path.read_text()) if path.exists() else {}
         wanted = {f"db_password_{s}" for s in SERVICES} | {f"secret_key_{s}" for s in SERVICES}
-        wanted |= {"admin_password", "flower_password"}
+        wanted |= {"admin_password", "flower_password", "service_client_secret"}
         missing = wanted - stored.keys()
         if missing:
             stored.update({name: secrets.token_urlsafe(24) for name in missing})
@@ -122,6 +122,15 @@ class StackConfig:
     @property
     def admin_password(self) -> str:
         return os.environ.get("ADMIN_PASSWORD") or self.secrets["admin_password"]
+
+    # The service client orders_svc signs in to users_svc with (client credentials, for reconciliation).
+    @property
+    def service_client_id(self) -> str:
+        return os.environ.get("SERVICE_CLIENT_ID") or "orders-reconciler"
+
+    @property
+    def service_client_secret(self) -> str:
+        return os.environ.get("SERVICE_CLIENT_SECRET") or self.secrets["service_client_secret"]
 
     @property
     def flower_user(self) -> str:

@@ -91,6 +91,13 @@ def service_env(cfg: StackConfig, service: str) -> dict[str, str]:
     }
     if service == "users":
         env["JWT_PRIVATE_KEY_FILE"] = str(cfg.keys_dir / "jwt_private.pem")
+    if service == "orders":
+        # Reconciliation: the other services' own web ports (their /internal/ endpoints, which nginx does not
+        # route), and the service client it signs in to users_svc with.
+        for other in ("users", "inventory", "payments"):
+            env[f"{other.upper()}_INTERNAL_URL"] = f"http://127.0.0.1:{cfg.web_port(other)}"
+        env["SERVICE_CLIENT_ID"] = cfg.service_client_id
+        env["SERVICE_CLIENT_SECRET"] = cfg.service_client_secret
     return env
 
 

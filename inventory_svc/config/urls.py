@@ -1,6 +1,11 @@
+from django.urls import include, path
 from service_kit.urls import service_urlpatterns
 
-urlpatterns = service_urlpatterns("inventory", "inventory.urls")
+urlpatterns = [
+    *service_urlpatterns("inventory", "inventory.urls"),
+    # Service clients only (scope reconcile:read); nginx does not route /internal/.
+    path("internal/inventory/", include("inventory.internal_urls")),
+]
 
 handler400 = "service_kit.errors.bad_request"
 handler403 = "service_kit.errors.permission_denied"

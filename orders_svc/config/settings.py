@@ -32,4 +32,21 @@ SPECTACULAR_SETTINGS = {**_shared["SPECTACULAR_SETTINGS"], "SCHEMA_PATH_PREFIX":
 
 # SAGA: seconds a reserved order waits for its payment before it expires and its stock is released.
 ORDER_PAYMENT_TIMEOUT = int(env("ORDER_PAYMENT_TIMEOUT", "120"))
-SERVICE_KIT = {**_shared["SERVICE_KIT"], "RELAY_PERIODIC": ["orders.services.orders_expire_stale"]}
+SERVICE_KIT = {
+    **_shared["SERVICE_KIT"],
+    "RELAY_PERIODIC": ["orders.services.orders_expire_stale", "orders.reconciliation.reconcile_when_due"],
+}
+
+# RECONCILIATION: orders compared with payments and inventory over their internal endpoints, signed in as
+# a service client of users_svc (client credentials, scope reconcile:read). See orders/reconciliation.py.
+USERS_INTERNAL_URL = env("USERS_INTERNAL_URL", "")
+INVENTORY_INTERNAL_URL = env("INVENTORY_INTERNAL_URL", "")
+PAYMENTS_INTERNAL_URL = env("PAYMENTS_INTERNAL_URL", "")
+SERVICE_CLIENT_ID = env("SERVICE_CLIENT_ID", "")
+SERVICE_CLIENT_SECRET = env("SERVICE_CLIENT_SECRET", "")
+# Seconds between scheduled runs (0: none), orders changed within how many hours, the most orders a run
+# compares, and how recent a change is left alone (the saga's last messages may still be on their way).
+RECONCILE_EVERY = int(env("RECONCILE_EVERY", "300"))
+RECONCILE_WINDOW_HOURS = float(env("RECONCILE_WINDOW_HOURS", "24"))
+RECONCILE_MAX_ORDERS = int(env("RECONCILE_MAX_ORDERS", "10000"))
+RECONCILE_SETTLE_SECONDS = int(env("RECONCILE_SETTLE_SECONDS", "300"))

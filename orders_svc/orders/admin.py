@@ -3,7 +3,7 @@
 from django.contrib import admin
 from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin
 
-from .models import Order, OrderLine, OrderStatusChange
+from .models import Order, OrderLine, OrderStatusChange, ReconciliationFinding, ReconciliationRun
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -44,3 +44,42 @@ class OrderAdmin(ViewOnlyAdmin):
     ]
     readonly_fields = fields
     inlines = [OrderLineInline, OrderStatusChangeInline]
+
+
+class ReconciliationFindingInline(ReadOnlyInline):
+    model = ReconciliationFinding
+    fields = ["kind", "order_id", "sku", "detail", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ViewOnlyAdmin):
+    list_display = ["id", "status", "trigger", "started_at", "finished_at", "orders_checked", "findings_count"]
+    list_filter = ["status", "trigger"]
+    date_hierarchy = "started_at"
+    fields = [
+        "id",
+        "status",
+        "trigger",
+        "window_start",
+        "window_end",
+        "orders_checked",
+        "skus_checked",
+        "findings_count",
+        "error",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    inlines = [ReconciliationFindingInline]
+
+
+@admin.register(ReconciliationFinding)
+class ReconciliationFindingAdmin(ViewOnlyAdmin):
+    list_display = ["id", "kind", "order_id", "sku", "run", "created_at"]
+    list_filter = ["kind", "run__status"]
+    search_fields = ["order_id", "sku", "detail"]
+    date_hierarchy = "created_at"
+    fields = ["run", "kind", "order_id", "sku", "detail", "created_at"]
+    readonly_fields = fields
+    list_select_related = ["run"]

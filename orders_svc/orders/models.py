@@ -56,6 +56,8 @@ class Order(models.Model):
             models.Index(
                 fields=["reserved_at"], condition=Q(status=OrderStatus.RESERVED), name="orders_order_reserved_since"
             ),
+            # Reconciliation reads the orders changed in a window of time.
+            models.Index(fields=["updated_at"], name="orders_order_updated_at"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -121,3 +123,67 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of orders with payments and inventory (`manage.py reconcile` or the relay's schedule)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        COMMAND = "command", "Command"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    # The orders last changed in [window_start, window_end) were compared.
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    orders_checked = models.PositiveIntegerField(default=0)
+    skus_checked = models.PositiveIntegerField(default=0)
+    findings_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.pk} ({self.status}, {self.findings_count} findings)"
+
+
+class FindingKind(models.TextChoices):
+    ORDER_STUCK = "order_stuck", "Order stuck in flight"
+    PAYMENT_MISSING = "payment_missing", "Confirmed order without a payment"
+    PAYMENT_DUPLICATED = "payment_duplicated", "More than one payment for an order"
+    PAYMENT_NOT_SUCCEEDED = "payment_not_succeeded", "Confirmed order whose payment did not succeed"
+    PAYMENT_AMOUNT_MISMATCH = "payment_amount_mismatch", "Payment amount or currency differs from the order total"
+    CHARGE_NOT_REFUNDED = "charge_not_refunded", "Cancelled order with a net charge"
+    RESERVATION_MISSING = "reservation_missing", "Confirmed order without a reservation"
+    RESERVATION_NOT_COMMITTED = "reservation_not_committed", "Confirmed order whose stock is not committed"
+    RESERVATION_LINES_MISMATCH = "reservation_lines_mismatch", "Reservation lines differ from the order lines"
+    STOCK_STILL_HELD = "stock_still_held", "Cancelled order whose stock is not given back"
+    STOCK_RESERVED_MISMATCH = "stock_reserved_mismatch", "Reserved units differ from the held reservation lines"
+    STOCK_OVER_RESERVED = "stock_over_reserved", "More units reserved than on hand"
+
+
+class ReconciliationFinding(models.Model):
+    Kind = FindingKind
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="findings")
+    # The order at fault, or none for a SKU's ledger.
+    order_id = models.UUIDField(null=True, blank=True, db_index=True)
+    sku = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=32, choices=FindingKind.choices)
+    detail = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.order_id or self.sku}"

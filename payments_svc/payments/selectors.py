@@ -19,3 +19,8 @@ def payment_list(*, user) -> QuerySet[Payment]:
 def payment_get(*, payment_id: UUID | str, user) -> Payment:
     """One payment the caller may see; Http404 for anyone else's, so its existence stays hidden."""
     return get_object_or_404(payment_list(user=user), id=payment_id)
+
+
+def payments_by_order(*, order_ids: list[UUID]) -> QuerySet[Payment]:
+    """Every payment of the given orders, for reconciliation (a service client, not a person)."""
+    return Payment.objects.filter(order_id__in=order_ids).order_by("order_id", "created_at", "id")

@@ -8,7 +8,7 @@ from service_kit.defaults import env, jwt_settings, service_settings
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # GENERAL
-globals().update(service_settings(name="users", base_dir=BASE_DIR, apps=["accounts"]))
+globals().update(service_settings(name="users", base_dir=BASE_DIR, apps=["accounts", "service_clients"]))
 
 # APPS
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework_simplejwt", "rest_framework_simplejwt.token_blacklist"]  # noqa: F821

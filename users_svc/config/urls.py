@@ -1,6 +1,11 @@
+from django.urls import include, path
 from service_kit.urls import service_urlpatterns
 
-urlpatterns = service_urlpatterns("users", "accounts.urls")
+urlpatterns = [
+    # Client credentials for service clients: a module of its own, beside the people's token endpoints.
+    path("api/users/token/service/", include("service_clients.urls")),
+    *service_urlpatterns("users", "accounts.urls"),
+]
 
 handler400 = "service_kit.errors.bad_request"
 handler403 = "service_kit.errors.permission_denied"

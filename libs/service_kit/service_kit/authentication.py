@@ -1,6 +1,9 @@
 """Bearer JWT authentication: RS256 verified with the public key alone, no database query.
 
 The key is a PEM file (JWT_PUBLIC_KEY_FILE) or users_svc's JWKS (JWT_JWKS_URL), fetched and cached.
+A person's token has `token_type` "access" and a `user_id`; a service client's has `token_type` "service",
+`sub` naming the client and `scope`, no user. The default authentication accepts people only; the internal
+endpoints use ServiceTokenAuthentication, which accepts both, so that HasScope can refuse a person with 403.
 """
 
 import threading
@@ -14,8 +17,10 @@ from jwt.exceptions import PyJWKClientConnectionError
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as DetailDictAuthenticationFailed
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.models import TokenUser
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
 
 from .conf import kit_settings
 
@@ -30,6 +35,52 @@ class ServiceUser(TokenUser):
     @property
     def email(self) -> str:
         return self.token.get("email", "")
+
+
+SERVICE_TOKEN_TYPE = "service"
+
+
+class ServiceToken(Token):
+    """A service client's access token (OAuth2 client credentials): `sub` = the client, `scope`, no user.
+
+    Its own `token_type`, so the default authentication (simplejwt's AccessToken only) refuses it everywhere.
+    """
+
+    token_type = SERVICE_TOKEN_TYPE
+    lifetime = api_settings.ACCESS_TOKEN_LIFETIME
+
+    def verify(self) -> None:
+        super().verify()
+        if api_settings.USER_ID_CLAIM in self.payload:
+            raise TokenError("A service token names no user.")
+        if not isinstance(self.payload.get("sub"), str) or not self.payload["sub"]:
+            raise TokenError("A service token names its client in `sub`.")
+        if not isinstance(self.payload.get("scope", ""), str):
+            raise TokenError("Token scope is not a string.")
+
+
+class ServicePrincipal:
+    """A service client as its token describes it: never a person, never staff, no user id."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    id = None
+    pk = None
+    email = ""
+
+    def __init__(self, token: Token):
+        self.token = token
+        self.client_id: str = token["sub"]
+        self.scopes: frozenset[str] = frozenset(str(token.get("scope", "")).split())
+
+    def __str__(self) -> str:
+        return f"service client {self.client_id}"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 class RateLimitedJWKClient(PyJWKClient):
@@ -104,6 +155,23 @@ class JWTAuthentication(JWTStatelessUserAuthentication):
         except ValueError:
             raise InvalidToken("Token user_id is not a UUID.") from None
         return user
+
+
+class ServiceTokenAuthentication(JWTAuthentication):
+    """For internal endpoints: a service token gives a ServicePrincipal; a person's token still
+    authenticates (as that person), so a permission such as HasScope answers it 403, not 401."""
+
+    def get_validated_token(self, raw_token):
+        limit_jwks_fetches()
+        try:
+            return ServiceToken(raw_token)
+        except (TokenError, OverflowError):
+            return super().get_validated_token(raw_token)
+
+    def get_user(self, validated_token):
+        if isinstance(validated_token, ServiceToken):
+            return ServicePrincipal(validated_token)
+        return super().get_user(validated_token)
 
 
 class JWTScheme(SimpleJWTScheme):

@@ -77,6 +77,36 @@ def token_for(user, **extra_claims) -> str:
     return jwt.encode(claims, test_private_key_pem(), algorithm="RS256")
 
 
+def service_token_for(client_id: str = "test-client", scope: str = "", **extra_claims) -> str:
+    """A signed RS256 service token (client credentials): `sub` = the client, `scope`, no user."""
+    import jwt
+    from django.utils import timezone
+    from rest_framework_simplejwt.settings import api_settings
+
+    now = timezone.now()
+    claims = {
+        "token_type": "service",
+        "exp": now + api_settings.ACCESS_TOKEN_LIFETIME,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "sub": client_id,
+        "scope": scope,
+        "iss": api_settings.ISSUER,
+        "aud": api_settings.AUDIENCE,
+        **extra_claims,
+    }
+    return jwt.encode(claims, test_private_key_pem(), algorithm="RS256")
+
+
+def service_client_for(scope: str, client_id: str = "test-client"):
+    """An API client sending a service token with the given scope."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {service_token_for(client_id, scope)}")
+    return client
+
+
 def client_for(user):
     from rest_framework.test import APIClient
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("notes/", views.NoteView.as_view(), name="notes"),
     path("numbers/", views.NumberListView.as_view(), name="numbers"),
     path("log/", views.LogView.as_view(), name="log"),
+    path("scoped/", views.ScopedView.as_view(), name="scoped"),
     path("boom/", views.BoomView.as_view(), name="boom"),
     path("database-down/", views.DatabaseDownView.as_view(), name="database-down"),
 ]

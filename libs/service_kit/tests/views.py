@@ -6,7 +6,8 @@ from django.db import OperationalError
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from service_kit.permissions import IsStaffOrReadOnly
+from service_kit.authentication import ServiceTokenAuthentication
+from service_kit.permissions import HasScope, IsStaffOrReadOnly
 
 logger = logging.getLogger("tests.views")
 
@@ -102,3 +103,14 @@ class DatabaseDownView(generics.GenericAPIView):
 def plain_database_down(request):
     """Meets a database that does not answer, outside DRF (as the admin would)."""
     raise OperationalError("connection refused")
+
+
+class ScopedView(generics.GenericAPIView):
+    """An internal endpoint: service clients with scope `kit:read` only."""
+
+    authentication_classes = [ServiceTokenAuthentication]
+    permission_classes = [HasScope("kit:read")]
+    serializer_class = NoteSerializer
+
+    def get(self, request):
+        return Response({"client": request.user.client_id, "scopes": sorted(request.user.scopes)})

@@ -1,0 +1,80 @@
+"""Internal endpoints of inventory, for other services' reconciliation: service tokens with a scope only.
+
+Mounted at /internal/inventory/, which nginx never routes: only the services' own network reaches them.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from service_kit.authentication import ServiceTokenAuthentication
+from service_kit.permissions import HasScope
+
+from .models import SKU_PATTERN, Reservation, ReservationLine
+from .selectors import reservations_by_order, stock_ledger
+
+RECONCILE_SCOPE = "reconcile:read"
+MAX_KEYS = 500
+
+
+class OrderIdsInputSerializer(serializers.Serializer):
+    order_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False, max_length=MAX_KEYS)
+
+
+class SkusInputSerializer(serializers.Serializer):
+    skus = serializers.ListField(
+        child=serializers.RegexField(SKU_PATTERN, max_length=64), allow_empty=False, max_length=MAX_KEYS
+    )
+
+
+class ReservationLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product_id")
+
+    class Meta:
+        model = ReservationLine
+        fields = ["sku", "quantity", "unit_price"]
+        read_only_fields = fields
+
+
+class InternalReservationSerializer(serializers.ModelSerializer):
+    lines = ReservationLineSerializer(many=True)
+
+    class Meta:
+        model = Reservation
+        fields = ["order_id", "status", "reject_reason", "lines", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class StockLedgerSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    held_quantity = serializers.IntegerField()
+    committed_quantity = serializers.IntegerField()
+
+
+class InternalApi(APIView):
+    authentication_classes = [ServiceTokenAuthentication]
+    permission_classes = [HasScope(RECONCILE_SCOPE)]
+
+
+@extend_schema(exclude=True)
+class ReservationLookupInternalApi(InternalApi):
+    """POST {order_ids: [...]} (at most 500) -> {results: [reservation with lines, ...]}."""
+
+    def post(self, request):
+        serializer = OrderIdsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reservations = reservations_by_order(order_ids=serializer.validated_data["order_ids"])
+        return Response({"results": InternalReservationSerializer(reservations, many=True).data})
+
+
+@extend_schema(exclude=True)
+class StockLedgerInternalApi(InternalApi):
+    """POST {skus: [...]} (at most 500) -> {results: [{sku, on_hand, reserved, held_quantity, committed_quantity}]}."""
+
+    def post(self, request):
+        serializer = SkusInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        products = stock_ledger(skus=serializer.validated_data["skus"])
+        return Response({"results": StockLedgerSerializer(products, many=True).data})
