@@ -32,9 +32,17 @@ SPECTACULAR_SETTINGS = {**_shared["SPECTACULAR_SETTINGS"], "SCHEMA_PATH_PREFIX":
 
 # SAGA: seconds a reserved order waits for its payment before it expires and its stock is released.
 ORDER_PAYMENT_TIMEOUT = int(env("ORDER_PAYMENT_TIMEOUT", "120"))
+# SAGA: seconds an order waits for an answer before its request goes again (the same message), and
+# seconds a pending order may wait for its reservation in all before it is cancelled (`saga_timeout`).
+ORDER_RETRY_AFTER = int(env("ORDER_RETRY_AFTER", "30"))
+ORDER_SAGA_TIMEOUT = int(env("ORDER_SAGA_TIMEOUT", "300"))
 SERVICE_KIT = {
     **_shared["SERVICE_KIT"],
-    "RELAY_PERIODIC": ["orders.services.orders_expire_stale", "orders.reconciliation.reconcile_when_due"],
+    "RELAY_PERIODIC": [
+        "orders.services.orders_expire_stale",
+        "orders.services.orders_drive_stale",
+        "orders.reconciliation.reconcile_when_due",
+    ],
 }
 
 # RECONCILIATION: orders compared with payments and inventory over their internal endpoints, signed in as

@@ -1,6 +1,7 @@
 """Operator pages for orders: read-only, since status moves only through the saga's rules."""
 
 from django.contrib import admin
+from django.utils.timesince import timesince
 from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin
 
 from .models import Order, OrderLine, OrderStatusChange, ReconciliationFinding, ReconciliationRun
@@ -22,7 +23,10 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(ViewOnlyAdmin):
-    list_display = ["id", "user_id", "status", "cancel_reason", "total", "currency", "created_at"]
+    """Orders by age in each state: filter by status and the oldest, the ones most likely stuck, come
+    first when sorted by "in this state since"."""
+
+    list_display = ["id", "user_id", "status", "cancel_reason", "total", "currency", "created_at", "in_state_for"]
     list_filter = ["status", "cancel_reason"]
     # The correlation id is the request id in every log line of the saga, so an operator can trace one.
     search_fields = ["id", "user_id", "correlation_id"]
@@ -44,6 +48,10 @@ class OrderAdmin(ViewOnlyAdmin):
     ]
     readonly_fields = fields
     inlines = [OrderLineInline, OrderStatusChangeInline]
+
+    @admin.display(description="in this state for", ordering="updated_at")
+    def in_state_for(self, order: Order) -> str:
+        return timesince(order.updated_at)
 
 
 class ReconciliationFindingInline(ReadOnlyInline):

@@ -20,6 +20,7 @@ class CancelReason(models.TextChoices):
     PAYMENT_DECLINED = "payment_declined", "Payment declined"
     CANCELLED_BY_CUSTOMER = "cancelled_by_customer", "Cancelled by customer"
     EXPIRED = "expired", "Expired"
+    SAGA_TIMEOUT = "saga_timeout", "Saga timed out"
 
 
 class Order(models.Model):
@@ -55,6 +56,12 @@ class Order(models.Model):
             # The expiry sweep reads only reserved orders, oldest first.
             models.Index(
                 fields=["reserved_at"], condition=Q(status=OrderStatus.RESERVED), name="orders_order_reserved_since"
+            ),
+            # The saga's driver reads the orders still in flight by how long they have waited.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status__in=[OrderStatus.PENDING, OrderStatus.RESERVED]),
+                name="orders_order_in_flight",
             ),
             # Reconciliation reads the orders changed in a window of time.
             models.Index(fields=["updated_at"], name="orders_order_updated_at"),

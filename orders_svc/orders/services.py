@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +13,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from service_kit.outbox import outbox_enqueue
+from service_kit.models import OutboxMessage
+from service_kit.outbox import outbox_enqueue, outbox_send_again
 
 from .models import CancelReason, Order, OrderLine, OrderStatus, OrderStatusChange
 
@@ -174,6 +176,7 @@ def order_place(
                 order=order,
                 type="inventory.reserve",
                 payload={"lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines]},
+                once=True,
             )
     return order, created
 
@@ -222,10 +225,23 @@ def order_transition(*, order: Order, to_status: str, reason: str | None = None,
     return order
 
 
-def _send(*, order: Order, type: str, payload: dict[str, Any] | None = None) -> None:
-    """Enqueue a saga message about the order, correlated with the request that placed it."""
+# The saga's requests have one id per order, so the driver can ask again with the very same message.
+_SAGA_IDS = uuid.UUID("6f1d3c2e-5b7a-4e9f-8c0d-2a4b6c8e0f13")
+
+
+def saga_message_id(*, order_id: UUID | str, type: str) -> str:
+    """The id of the order's one `inventory.reserve` or `payments.charge`."""
+    return str(uuid.uuid5(_SAGA_IDS, f"{type}:{order_id}"))
+
+
+def _send(*, order: Order, type: str, payload: dict[str, Any] | None = None, once: bool = False) -> None:
+    """Enqueue a saga message about the order, correlated with the request that placed it; `once` for a
+    request the order makes once, whose id is then the order's own (see `saga_message_id`)."""
     outbox_enqueue(
-        type=type, payload={"order_id": str(order.id), **(payload or {})}, correlation_id=order.correlation_id or None
+        type=type,
+        payload={"order_id": str(order.id), **(payload or {})},
+        correlation_id=order.correlation_id or None,
+        message_id=saga_message_id(order_id=order.id, type=type) if once else None,
     )
 
 
@@ -290,6 +306,7 @@ def order_mark_reserved(
             "currency": order.currency,
             "payment_method": order.payment_method,
         },
+        once=True,
     )
     return order
 
@@ -332,7 +349,8 @@ def order_mark_declined(*, order_id: UUID | str) -> Order | None:
 
 @transaction.atomic(savepoint=False)
 def orders_expire_stale() -> int:
-    """Cancel orders reserved longer than ORDER_PAYMENT_TIMEOUT and release their stock.
+    """Cancel orders reserved longer than ORDER_PAYMENT_TIMEOUT: their stock is released, and a charge
+    whose answer never came is refunded (a refund of nothing does nothing).
 
     Run by the outbox relay every sweep; rows another process holds are skipped, not waited for.
     """
@@ -346,7 +364,43 @@ def orders_expire_stale() -> int:
     for order in stale:
         order_transition(order=order, to_status=OrderStatus.CANCELLED, reason=CancelReason.EXPIRED)
         _send(order=order, type="inventory.release")
+        _send(order=order, type="payments.refund")
         expired += 1
     if expired:
         logger.info("reserved orders expired", extra={"count": expired})
     return expired
+
+
+@transaction.atomic(savepoint=False)
+def orders_drive_stale() -> int:
+    """Drive forward the orders that make no progress, then end them; the relay runs it every sweep.
+
+    A pending order waiting for its reservation, or a reserved one for its payment, longer than
+    ORDER_RETRY_AFTER seconds is asked again: its `inventory.reserve` or `payments.charge` goes again
+    with the same message id, so a late copy changes nothing and a receiver that had it answers again
+    with its first reply. A pending order older than ORDER_SAGA_TIMEOUT is cancelled (`saga_timeout`)
+    and its stock released, should a reservation have been made (reserved ones expire, see above).
+    Returns how many orders it touched."""
+    now = timezone.now()
+    timed_out = (
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(status=OrderStatus.PENDING, created_at__lt=now - timedelta(seconds=settings.ORDER_SAGA_TIMEOUT))
+        .order_by("created_at")[:EXPIRE_BATCH_SIZE]
+    )
+    ended = 0
+    for order in timed_out:
+        order_transition(order=order, to_status=OrderStatus.CANCELLED, reason=CancelReason.SAGA_TIMEOUT)
+        _send(order=order, type="inventory.release")
+        ended += 1
+    if ended:
+        logger.warning("pending orders cancelled: the saga timed out", extra={"count": ended})
+
+    waited = now - timedelta(seconds=settings.ORDER_RETRY_AFTER)
+    asks = {OrderStatus.PENDING: "inventory.reserve", OrderStatus.RESERVED: "payments.charge"}
+    waiting = Order.objects.filter(status__in=list(asks), updated_at__lt=waited).order_by("updated_at")
+    ids = [saga_message_id(order_id=order.id, type=asks[order.status]) for order in waiting[:EXPIRE_BATCH_SIZE]]
+    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(message_id__in=ids, sent_at__lt=waited)
+    asked = outbox_send_again(rows)
+    if asked:
+        logger.warning("saga requests without an answer sent again", extra={"count": asked})
+    return ended + asked

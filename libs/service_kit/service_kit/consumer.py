@@ -22,7 +22,7 @@ from .conf import kit_settings
 from .contract import ContractViolation, contract
 from .events import InvalidEnvelope, Message
 from .models import DeadLetter, ProcessedMessage
-from .outbox import outbox_store, receipt_store
+from .outbox import handling, outbox_send_answers, outbox_store, receipt_store
 from .request_id import reset_request_id, set_request_id
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
     work."""
     token = set_request_id(message.correlation_id)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), handling(message.id):
             if not _record_processed(message):
                 return False
             handler(message)
@@ -149,7 +149,9 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
         outcome = "processed" if process_once(handler, message, receipt=True) else "duplicate"
         logger.info(f"message {outcome}", extra={"message_type": message.type, "message_id": message.id})
         if outcome == "duplicate":
-            receipt_store(message)  # its first receipt may have been lost
+            # Asked again: its first answer and receipt may have been lost, so both go again.
+            outbox_send_answers(message)
+            receipt_store(message)
         return outcome
     except InvalidPayload as exc:
         return dead_letter_now(message, envelope, str(exc))

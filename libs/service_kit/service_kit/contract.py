@@ -36,6 +36,8 @@ class MessageSpec:
     queue: str
     senders: frozenset[str]
     receivers: frozenset[str]
+    # The types that answer it (AsyncAPI's operation reply): what a duplicate of it is answered with.
+    replies: frozenset[str]
     examples: tuple[dict[str, Any], ...]
     validator: Draft7Validator = field(repr=False, compare=False)
 
@@ -63,12 +65,17 @@ class Contract:
         registry = Registry().with_resource(CONTRACT_URI, Resource.from_contents(document, DRAFT7))
         senders: dict[tuple[str, int], set[str]] = {}
         receivers: dict[tuple[str, int], set[str]] = {}
+        replies: dict[tuple[str, int], set[str]] = {}
         for operation in document.get("operations", {}).values():
             service = operation["x-service"]
+            answers = {
+                _resolve(document, ref["$ref"])["name"] for ref in operation.get("reply", {}).get("messages", [])
+            }
             for ref in operation.get("messages", []):
                 message = _resolve(document, ref["$ref"])
                 key = (message["name"], int(message.get("x-version", 1)))
                 (senders if operation["action"] == "send" else receivers).setdefault(key, set()).add(service)
+                replies.setdefault(key, set()).update(answers)
         self.messages: dict[tuple[str, int], MessageSpec] = {}
         for channel in document.get("channels", {}).values():
             for ref in channel.get("messages", {}).values():
@@ -84,6 +91,7 @@ class Contract:
                     queue=channel["address"],
                     senders=frozenset(senders.get((name, version), ())),
                     receivers=frozenset(receivers.get((name, version), ())),
+                    replies=frozenset(replies.get((name, version), ())),
                     examples=tuple(example["payload"] for example in message.get("examples", [])),
                     validator=validator,
                 )

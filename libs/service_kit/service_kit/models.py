@@ -18,6 +18,9 @@ class OutboxMessage(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The message whose handling wrote this one (its answer, or its next step): a duplicate of that
+    # message is answered by sending these again, so asking again always gets the first answer.
+    caused_by = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["id"]

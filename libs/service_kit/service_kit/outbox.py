@@ -16,6 +16,8 @@ while (`outbox_redeliver`), unless the destination queue holds a backlog that ma
 idempotent consumers make the extra copies harmless.
 """
 
+import contextlib
+import contextvars
 import logging
 from datetime import timedelta
 from typing import Any
@@ -42,7 +44,23 @@ def receipts_queue(service: str) -> str:
     return contract().queue_of(f"{service}{RECEIPT_SUFFIX}")
 
 
-def outbox_enqueue(*, type: str, payload: dict[str, Any], correlation_id: str | None = None) -> Message:
+# The id of the message being handled in this context: what the messages written meanwhile answer.
+_handling: contextvars.ContextVar[str | None] = contextvars.ContextVar("handling", default=None)
+
+
+@contextlib.contextmanager
+def handling(message_id: str):
+    """Messages stored inside are recorded as caused by this message (see `outbox_send_answers`)."""
+    token = _handling.set(message_id)
+    try:
+        yield
+    finally:
+        _handling.reset(token)
+
+
+def outbox_enqueue(
+    *, type: str, payload: dict[str, Any], correlation_id: str | None = None, message_id: str | None = None
+) -> Message:
     """Store a message for `type`'s queue; it leaves only if the caller's transaction commits.
 
     The message is held to the contract first, at its type's latest version: a type the contract does
@@ -58,13 +76,18 @@ def outbox_enqueue(*, type: str, payload: dict[str, Any], correlation_id: str | 
         producer=kit_settings.SERVICE_NAME,
         correlation_id=correlation_id or get_request_id(),
         version=version,
+        **({"id": message_id} if message_id else {}),
     )
     return outbox_store(message)
 
 
 def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
     row = OutboxMessage.objects.create(
-        message_id=message.id, type=message.type, envelope=message.as_dict(), expects_receipt=expects_receipt
+        message_id=message.id,
+        type=message.type,
+        envelope=message.as_dict(),
+        expects_receipt=expects_receipt,
+        caused_by=_handling.get(),
     )
     transaction.on_commit(lambda: outbox_send_committed(row), robust=True)
     return message
@@ -116,6 +139,26 @@ def outbox_publish(*, ids: list[int] | None = None, limit: int = 100) -> int:
             row.save(update_fields=["sent_at", "attempts"])
             sent += 1
     return sent
+
+
+def outbox_send_again(rows) -> int:
+    """Send the given rows again as they are (same message ids, so receivers that had them ignore them)."""
+    sent = 0
+    for row in rows:
+        broker_send(row.envelope)
+        OutboxMessage.objects.filter(pk=row.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+        sent += 1
+    return sent
+
+
+def outbox_send_answers(message: Message) -> int:
+    """Send again the reply that handling a request wrote (its contract's `reply`): a duplicate of a
+    request is answered with the first reply, whose first copy may have been lost."""
+    answers = contract().spec(message.type, message.version).replies
+    if not answers:
+        return 0
+    rows = OutboxMessage.objects.filter(caused_by=message.id, type__in=answers).order_by("id")
+    return outbox_send_again(rows)
 
 
 def queue_backlog(queue: str) -> int:

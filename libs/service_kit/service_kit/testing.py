@@ -4,7 +4,10 @@ Loaded before Django's settings, it points JWT_PRIVATE_KEY_FILE / JWT_PUBLIC_KEY
 pair made for this test run, so tokens minted by `token_for` verify exactly as in production.
 """
 
+import base64
+import json
 import os
+import re
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -203,3 +206,50 @@ def check_handlers_match_the_contract(service: str, handlers: list) -> None:
             outcome = consume_now(by_type[spec.type], example, producer=min(spec.senders), version=spec.version)
             letters = list(DeadLetter.objects.values_list("error", flat=True))
             assert outcome != "dead_lettered", f"{spec.type} example refused: {letters}"
+
+
+class QuietBroker:
+    """The broker's Redis server, database 15, where no worker reads: what a test sends waits there."""
+
+    DATABASE = 15
+
+    def __init__(self, broker_url: str):
+        import redis
+        from celery import current_app
+
+        from .celery import make_celery_app
+        from .conf import kit_settings
+
+        self.url = re.sub(r"(/\d*)?$", f"/{self.DATABASE}", broker_url.rstrip("/"), count=1)
+        self.client = redis.Redis.from_url(self.url)
+        self.client.flushdb()
+        self.previous = current_app._get_current_object()
+        self.app = make_celery_app(kit_settings.SERVICE_NAME)
+        self.app.conf.broker_url = self.url
+        self.app.set_default()
+        self.app.set_current()
+
+    def messages(self, queue: str) -> list[dict]:
+        """The tasks waiting in a queue, oldest first: name, id and the envelope they carry."""
+        tasks = []
+        for raw in reversed(self.client.lrange(queue, 0, -1)):
+            body = json.loads(raw)
+            args, _kwargs, _embed = json.loads(base64.b64decode(body["body"]))
+            tasks.append({"task": body["headers"]["task"], "id": body["headers"]["id"], "envelope": args[0]})
+        return tasks
+
+    def close(self) -> None:
+        self.previous.set_default()
+        self.previous.set_current()
+        self.app.close()
+        self.client.flushdb()
+        self.client.close()
+
+
+@pytest.fixture
+def kit_broker(settings):
+    """Messages a test sends, kept for it to read back (`kit_broker.messages("inventory")`) rather than
+    taken by the workers of a stack that may be running."""
+    broker = QuietBroker(settings.CELERY_BROKER_URL)
+    yield broker
+    broker.close()

@@ -5,12 +5,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from service_kit.conf import kit_settings
+from service_kit.consumer import process_once
+from service_kit.events import Message
 from service_kit.models import OutboxMessage
 from service_kit.outbox import outbox_acknowledge, outbox_publish, outbox_redeliver, receipts_queue, receipts_send
 
 from .celery_app import app
 from .messaging import RedisQueue, message, unsent_row
-from .tasks import fail_after_effect, record_effect
+from .tasks import fail_after_effect, record_effect, reply_to
 
 committed = pytest.mark.django_db(transaction=True)
 
@@ -161,3 +163,28 @@ def test_no_message_goes_again_to_a_queue_with_a_backlog_that_may_hold_it(kit_qu
     assert outbox_redeliver() == 1
     row.refresh_from_db()
     assert row.attempts == 2
+
+
+@committed
+def test_a_duplicate_request_is_answered_again_with_its_first_reply_and_nothing_else(kit_queue):
+    envelope = message("kit.test_effect").as_dict()
+    assert record_effect.apply(args=[envelope]).get() == "processed"
+    [reply] = [task for task in kit_queue.messages() if task["task"] == "kit.effect_done"]
+    kit_queue.clear()
+
+    assert record_effect.apply(args=[envelope]).get() == "duplicate"
+
+    # The same reply, with the same id: a receiver that had it ignores it, one that lost it gets it.
+    assert [(task["task"], task["id"]) for task in kit_queue.messages()] == [("kit.effect_done", reply["id"])]
+    assert OutboxMessage.objects.filter(type="kit.effect_done").count() == 1
+
+
+@committed
+def test_a_duplicate_of_a_message_without_a_reply_in_the_contract_sends_nothing_again(kit_queue):
+    envelope = message("kit.test_failure").as_dict()
+    process_once(lambda m: reply_to(m), Message.from_dict(envelope))
+    kit_queue.clear()
+
+    assert fail_after_effect.apply(args=[envelope]).get() == "duplicate"
+
+    assert len(kit_queue) == 0

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from service_kit.conf import kit_settings
+from service_kit.models import OutboxMessage
 
 from orders.models import CancelReason, Order, OrderStatus
 from orders.services import (
@@ -17,9 +18,12 @@ from orders.services import (
     InvalidTransition,
     order_create,
     order_fingerprint,
+    order_mark_reserved,
     order_place,
     order_transition,
+    orders_drive_stale,
     orders_expire_stale,
+    saga_message_id,
 )
 
 from .factories import OrderFactory
@@ -284,7 +288,11 @@ def test_order_reserved_longer_than_the_timeout_expires_and_releases_its_stock(s
     assert stale.status == OrderStatus.CANCELLED
     assert stale.cancel_reason == CancelReason.EXPIRED
     assert list(stale.history.values_list("status", "reason")) == [("cancelled", "expired")]
-    assert outbox() == [("inventory.release", {"order_id": str(stale.id)})]
+    # Its stock back, and a charge whose answer never came refunded (a refund of nothing does nothing).
+    assert outbox() == [
+        ("inventory.release", {"order_id": str(stale.id)}),
+        ("payments.refund", {"order_id": str(stale.id)}),
+    ]
 
 
 def test_only_stale_reserved_orders_expire(settings, outbox):
@@ -302,7 +310,7 @@ def test_only_stale_reserved_orders_expire(settings, outbox):
     assert Order.objects.get(id=old_pending.id).status == OrderStatus.PENDING
     assert Order.objects.get(id=old_confirmed.id).status == OrderStatus.CONFIRMED
     assert Order.objects.get(id=old_cancelled.id).cancel_reason == CancelReason.OUT_OF_STOCK
-    assert outbox() == [("inventory.release", {"order_id": str(stale.id)})]
+    assert [payload["order_id"] for _, payload in outbox()] == [str(stale.id)] * 2
 
 
 def test_expiry_follows_the_payment_timeout_setting(settings):
@@ -321,8 +329,82 @@ def test_expiry_run_twice_expires_once(outbox):
 
     assert orders_expire_stale() == 1
     assert orders_expire_stale() == 0
-    assert len(outbox()) == 1
+    assert len(outbox()) == 2
 
 
-def test_expiry_is_run_by_the_outbox_relay():
-    assert [import_string(path) for path in kit_settings.RELAY_PERIODIC] == [orders_expire_stale]
+def test_expiry_and_the_saga_driver_are_run_by_the_outbox_relay():
+    periodic = [import_string(path) for path in kit_settings.RELAY_PERIODIC]
+    assert orders_expire_stale in periodic and orders_drive_stale in periodic
+
+
+# orders_drive_stale
+
+
+def placed_seconds_ago(seconds: int) -> Order:
+    """A pending order placed through the service, its request sent `seconds` ago."""
+    order, _ = order_place(
+        user_id=uuid.uuid4(), lines=[{"sku": "DEMO-MUG", "quantity": 1}], payment_method="pm_card_visa"
+    )
+    past = timezone.now() - timedelta(seconds=seconds)
+    Order.objects.filter(pk=order.pk).update(created_at=past, updated_at=past)
+    OutboxMessage.objects.filter(type="inventory.reserve").update(sent_at=past, created_at=past)
+    order.refresh_from_db()
+    return order
+
+
+def test_a_pending_order_without_an_answer_is_asked_again_with_the_same_message(settings, kit_broker):
+    settings.ORDER_RETRY_AFTER, settings.ORDER_SAGA_TIMEOUT = 30, 300
+    order = placed_seconds_ago(31)
+    reserve = OutboxMessage.objects.get(type="inventory.reserve")
+
+    assert orders_drive_stale() == 1
+
+    assert reserve.message_id == uuid.UUID(saga_message_id(order_id=order.id, type="inventory.reserve"))
+    assert [task["id"] for task in kit_broker.messages("inventory")] == [str(reserve.message_id)]
+    reserve.refresh_from_db()
+    assert reserve.attempts == 1  # the driver's (a test transaction never commits, so no after-commit send)
+    # Not again before another wait, and the order is still waiting, not ended.
+    assert orders_drive_stale() == 0
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+
+
+def test_a_fresh_pending_order_is_left_alone(settings, kit_broker):
+    settings.ORDER_RETRY_AFTER, settings.ORDER_SAGA_TIMEOUT = 30, 300
+    placed_seconds_ago(5)
+
+    assert orders_drive_stale() == 0
+    assert kit_broker.messages("inventory") == []
+
+
+def test_a_reserved_order_without_a_payment_answer_is_charged_again_with_the_same_message(settings, kit_broker):
+    settings.ORDER_RETRY_AFTER = 30
+    order = placed_seconds_ago(60)
+    order_mark_reserved(
+        order_id=order.id,
+        lines=[{"sku": "DEMO-MUG", "unit_price": Decimal("12.50")}],
+        total=Decimal("12.50"),
+        currency="USD",
+    )
+    past = timezone.now() - timedelta(seconds=31)
+    Order.objects.filter(pk=order.pk).update(updated_at=past)
+    OutboxMessage.objects.filter(type="payments.charge").update(sent_at=past)
+
+    assert orders_drive_stale() == 1
+
+    charge_id = saga_message_id(order_id=order.id, type="payments.charge")
+    assert [task["id"] for task in kit_broker.messages("payments")] == [charge_id]
+
+
+def test_a_pending_order_past_the_saga_timeout_is_cancelled_and_its_stock_released(settings, outbox, kit_broker):
+    settings.ORDER_RETRY_AFTER, settings.ORDER_SAGA_TIMEOUT = 30, 300
+    order = placed_seconds_ago(301)
+
+    orders_drive_stale()
+
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (OrderStatus.CANCELLED, CancelReason.SAGA_TIMEOUT)
+    assert outbox()[-1] == ("inventory.release", {"order_id": str(order.id)})
+    # A late reservation for it is released in turn (order_mark_reserved of a cancelled order).
+    order_mark_reserved(order_id=order.id, lines=[], total=Decimal("0.00"), currency="USD")
+    assert [message_type for message_type, _ in outbox()].count("inventory.release") == 2
