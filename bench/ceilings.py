@@ -176,12 +176,14 @@ def messaging_ceiling(target: Target, settings) -> dict:
 
     redis_url = re.sub(r"/\d+$", "", target.redis_url) + "/1"
     pid = target.supervised()["inventory-worker"]
-    concurrency = _option(_cmdline(pid), "--concurrency", os.environ.get("WORKER_CONCURRENCY") or "2")
+    concurrency = _option(_cmdline(pid), "--concurrency", os.environ.get("WORKER_CONCURRENCY") or "4")
+    pool = _option(_cmdline(pid), "--pool", os.environ.get("WORKER_POOL") or "threads")
     env = {
         **_base_env(target),
         "REDIS_URL": redis_url,
         "SERVICE_NAME": noop.QUEUE,
         "WORKER_HOST": "bench",
+        "WORKER_POOL": pool,
         "WORKER_CONCURRENCY": concurrency,
     }
     command = list(WORKER_COMMAND)
@@ -189,7 +191,7 @@ def messaging_ceiling(target: Target, settings) -> dict:
     command[command.index("--loglevel") + 1] = "WARNING"
     client = redis.Redis.from_url(redis_url)
     noop.app.conf.broker_url = redis_url
-    result = {"worker_concurrency": int(concurrency)}
+    result = {"worker_pool": pool, "worker_concurrency": int(concurrency)}
     with _process(_fill(command, env), env, target.var_dir / "log" / "bench-noop-worker.log"):
         client.delete(noop.DONE_KEY, noop.QUEUE)
         # Warm: the worker is up when a first task comes back.
