@@ -8,10 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY constraints.txt ./
-# redis and packaging: what kombu's Redis transport imports. The pins match constraints.txt (tests/test_compose.py).
-RUN pip install --no-cache-dir -c constraints.txt flower==2.2.0 redis==8.1.0 packaging==26.4 \
+# redis and packaging: what kombu's Redis transport imports; PyYAML reads the contract's queues. The pins match constraints.txt (tests/test_compose.py).
+RUN pip install --no-cache-dir -c constraints.txt flower==2.2.0 redis==8.1.0 packaging==26.4 PyYAML==6.0.4 \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin flower
 
+COPY contracts/asyncapi.yaml contracts/
 COPY monitoring/__init__.py monitoring/flower_app.py monitoring/
 
 USER 10001
