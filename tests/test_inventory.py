@@ -140,7 +140,7 @@ def test_staff_deletes_a_product(staff_api, api, product):
     assert_envelope(api.get(f"{PRODUCTS}{product['sku']}/"), 404, "client_error")
 
 
-def test_anonymous_catalogue_reads_are_cached_by_the_gateway_for_a_second_at_most(api, staff_api, product):
+def test_anonymous_catalogue_reads_are_cached_by_the_gateway_for_two_seconds_at_most(api, staff_api, product):
     sku = product["sku"]
     page = {"search": sku}
 
@@ -159,7 +159,8 @@ def test_anonymous_catalogue_reads_are_cached_by_the_gateway_for_a_second_at_mos
     assert changed.status_code == 200, changed.text
     changed_at = time.monotonic()
     wait_until(lambda: anonymous_price()[0] == "21.50", timeout=5, interval=0.05, message="the new price shown")
-    assert time.monotonic() - changed_at < 1.5
+    # One second of cache, which nginx counts in whole seconds: two at most, and a little for the request.
+    assert time.monotonic() - changed_at < 2.5
 
     # A read with a token is the service's own answer, never the cache's.
     signed_in = staff_api.get(PRODUCTS, params=page)

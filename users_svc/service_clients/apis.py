@@ -1,7 +1,7 @@
 """POST /api/users/token/service/: a service client's credentials for a short-lived scoped access token."""
 
-from accounts.apis import THROTTLED, UNAUTHENTICATED, BearerChallengeMixin
-from drf_spectacular.utils import extend_schema
+from accounts.apis import THROTTLED, BearerChallengeMixin
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser
@@ -9,7 +9,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .serializers import ServiceTokenInputSerializer, ServiceTokenOutputSerializer
+from .serializers import (
+    ServiceTokenErrorResponse401Serializer,
+    ServiceTokenInputSerializer,
+    ServiceTokenOutputSerializer,
+)
 from .services import InvalidClient, InvalidScope, service_token_issue
 
 
@@ -28,7 +32,11 @@ class ServiceTokenApi(BearerChallengeMixin, APIView):
 
     @extend_schema(
         request=ServiceTokenInputSerializer,
-        responses={200: ServiceTokenOutputSerializer, 401: UNAUTHENTICATED, 429: THROTTLED},
+        responses={
+            200: ServiceTokenOutputSerializer,
+            401: OpenApiResponse(ServiceTokenErrorResponse401Serializer, description="Client authentication failed."),
+            429: THROTTLED,
+        },
     )
     def post(self, request):
         serializer = ServiceTokenInputSerializer(data=request.data)
