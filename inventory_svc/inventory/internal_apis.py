@@ -3,22 +3,12 @@
 Mounted at /internal/inventory/, which nginx never routes: only the services' own network reaches them.
 """
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
-from service_kit.authentication import ServiceTokenAuthentication
-from service_kit.permissions import HasScope
+from service_kit.internal import MAX_KEYS, InternalApi, OrderIdsInputSerializer
 
 from .models import SKU_PATTERN, Reservation, ReservationLine
 from .selectors import reservations_by_order, stock_ledger
-
-RECONCILE_SCOPE = "reconcile:read"
-MAX_KEYS = 500
-
-
-class OrderIdsInputSerializer(serializers.Serializer):
-    order_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False, max_length=MAX_KEYS)
 
 
 class SkusInputSerializer(serializers.Serializer):
@@ -53,12 +43,6 @@ class StockLedgerSerializer(serializers.Serializer):
     committed_quantity = serializers.IntegerField()
 
 
-class InternalApi(APIView):
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [HasScope(RECONCILE_SCOPE)]
-
-
-@extend_schema(exclude=True)
 class ReservationLookupInternalApi(InternalApi):
     """POST {order_ids: [...]} (at most 500) -> {results: [reservation with lines, ...]}."""
 
@@ -69,7 +53,6 @@ class ReservationLookupInternalApi(InternalApi):
         return Response({"results": InternalReservationSerializer(reservations, many=True).data})
 
 
-@extend_schema(exclude=True)
 class StockLedgerInternalApi(InternalApi):
     """POST {skus: [...]} (at most 500) -> {results: [{sku, on_hand, reserved, held_quantity, committed_quantity}]}."""
 
