@@ -157,6 +157,8 @@ def infra_processes(cfg: StackConfig) -> list[Process]:
                 "-c",
                 "shared_preload_libraries=pg_stat_statements",
             ],
+            # Its own folder, which the PostgreSQL user can enter (the clone may be in a closed home folder).
+            directory=cfg.pg_data(service),
             user=run_as(),
             stop_signal="INT",
             stop_wait=30,

@@ -9,8 +9,11 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 # Text as the schema states it: no NUL character (PostgreSQL stores none), and not blank unless allowed.
+# Blank is what DRF's trimming (Python's str.strip) leaves empty: exactly Python's whitespace, which is
+# not a regex's \s (Python's holds \x1c-\x1f and \x85; ECMA's \s holds \ufeff, Python's does not).
 NUL = r"\x00"
-NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+PYTHON_WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NON_BLANK_TEXT_PATTERN = rf"^[^\x00]*[^\x00{PYTHON_WHITESPACE}][^\x00]*$"
 
 
 class TextOnlyMixin:

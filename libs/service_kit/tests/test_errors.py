@@ -69,3 +69,16 @@ def test_a_database_that_does_not_answer_is_503_envelope(crash_client, path):
             }
         ],
     }
+
+
+def test_the_published_non_blank_pattern_refuses_exactly_what_drf_trims_to_nothing():
+    import re
+    import sys
+
+    from service_kit.fields import NON_BLANK_TEXT_PATTERN
+
+    whitespace = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    assert not any(re.match(NON_BLANK_TEXT_PATTERN, char * 3) for char in whitespace)
+    # Text that is not blank to Python is not blank to the schema either: \ufeff is no whitespace there.
+    assert all(re.match(NON_BLANK_TEXT_PATTERN, text) for text in ["a", " a ", "\ufeff", "\x1ca"])
+    assert not re.match(NON_BLANK_TEXT_PATTERN, "a\x00b")
