@@ -12,6 +12,7 @@
 #   FRESH_UP_TIMEOUT=s     `make up` until "[stack] up in" (2400), FRESH_TEST_TIMEOUT=s one `make test` (2700)
 #   FRESH_HOST_CA=auto|1|0 trust the host's CAs in the container (auto: when the host trusts local
 #                          CAs, /usr/local/share/ca-certificates/*.crt, as behind a TLS-intercepting proxy)
+#   FRESH_CLONE_DIR=/root/shop  where the container's clone goes (another folder: a diagnosis aid)
 #   FRESH_REBUILD=1        rebuild the base image (kept between runs as a cache: FRESH_IMAGE)
 #
 # Needs root and podman (installed with apt-get when missing, with debootstrap and runc). The base
@@ -30,6 +31,7 @@ UP_TIMEOUT=${FRESH_UP_TIMEOUT:-2400}
 TEST_TIMEOUT=${FRESH_TEST_TIMEOUT:-2700}
 DEADLINE_S=${FRESH_DEADLINE:-$((3000 + RUNS * TEST_TIMEOUT))}
 HOST_CA=${FRESH_HOST_CA:-auto}
+CLONE_DIR=${FRESH_CLONE_DIR:-/root/shop}
 
 START=$(date +%s)
 END=$((START + DEADLINE_S))
@@ -155,7 +157,7 @@ mounts=(-v "$TMP/shop.git:/run/fresh/shop.git:ro"
 if [ "$HOST_CA" = auto ]; then
     compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null && HOST_CA=1 || HOST_CA=0
 fi
-exec_env=()
+exec_env=(-e "FRESH_CLONE_DIR=$CLONE_DIR")
 if [ "$HOST_CA" = 1 ]; then
     mounts+=(-v /etc/ssl/certs/ca-certificates.crt:/run/fresh/host-ca/ca-certificates.crt:ro)
     [ -d /usr/local/share/ca-certificates ] && mounts+=(-v /usr/local/share/ca-certificates:/run/fresh/host-ca/local:ro)
@@ -192,7 +194,7 @@ if [ $rc -ne 0 ]; then
     record "git clone" $(($(date +%s) - t0)) FAILED "$out"
     failed=1
 else
-    record "git clone" $(($(date +%s) - t0)) ok "/root/shop at $out"
+    record "git clone" $(($(date +%s) - t0)) ok "$CLONE_DIR at $out"
 fi
 
 # --- 4. make up, "Try it", Ctrl-C ------------------------------------------------------------------
@@ -227,11 +229,14 @@ if [ $failed -eq 0 ]; then
     say "Ctrl-C (SIGINT) to make up"
     t0=$(date +%s)
     if out=$(step 180 up-stop 120 2>&1); then
-        record "Ctrl-C" $(($(date +%s) - t0)) ok "stopped; nothing left running"
+        note="stopped; nothing left running"
+        grep -q "already ended" <<<"$out" && note="make up had already ended; nothing left running"
+        record "Ctrl-C" $(($(date +%s) - t0)) ok "$note"
     else
         record "Ctrl-C" $(($(date +%s) - t0)) FAILED "$(tail -n 3 <<<"$out" | tr '\n' ' ')"
         failed=1
     fi
+    step 120 collect-logs var/log make-up-var-log || true
 fi
 
 # --- 5. make test, FRESH_RUNS times ----------------------------------------------------------------
@@ -249,6 +254,7 @@ if [ $up_ok -eq 1 ]; then
         rc=0
         # shellcheck disable=SC2086  # FRESH_TEST_ARGS holds several words
         step "$TEST_TIMEOUT" test "$log" $TEST_ARGS || rc=$?
+        step 120 collect-logs var/test/log "make-test-$run-var-log" || true
         read -r passed nfailed suites < <(pytest_counts "$LOGS/$log")
         total_passed=$((total_passed + passed)) total_failed=$((total_failed + nfailed))
         case $rc in
@@ -266,11 +272,13 @@ fi
     echo
     echo "test-fresh summary: commit ${commit:0:7} in a clean Debian 12 container (image $IMAGE, kept as a cache)"
     [ -n "$TEST_ARGS" ] && echo "  (development shortcut: make test $TEST_ARGS)"
+    [ "$CLONE_DIR" != /root/shop ] && echo "  (clone in $CLONE_DIR, not the default /root/shop)"
     for i in "${!names[@]}"; do
         printf '  %-14s %6s s  %-8s %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}" "${notes[$i]}"
     done
     printf '  %-14s %6s s\n' "total" $(($(date +%s) - START))
-    echo "  logs: $LOGS/ ($(cd "$LOGS" && ls | tr '\n' ' '))"
+    echo "  logs: $LOGS/"
+    (cd "$LOGS" && ls -d -- * | sed 's/^/    /')
     echo "  removing: container $CTR, $TMP (the base image stays)"
     echo "test-fresh: $total_passed passed, $total_failed failed"
 } | tee "$LOGS/summary.txt"

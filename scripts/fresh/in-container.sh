@@ -6,7 +6,7 @@
 # every step and bounds it with `timeout`. Everything here acts on the container only.
 set -euo pipefail
 
-CLONE=/root/shop
+CLONE=${FRESH_CLONE_DIR:-/root/shop}
 LOGS=/run/fresh/logs
 UP_PID=/run/fresh-make-up.pid   # in the container's own file system, not in the mounted log folder
 
@@ -20,7 +20,7 @@ trust-host-ca)
     if compgen -G "/run/fresh/host-ca/local/*.crt" >/dev/null; then
         cp /run/fresh/host-ca/local/*.crt /usr/local/share/ca-certificates/
     fi
-    update-ca-certificates >/dev/null
+    out=$(update-ca-certificates 2>&1) || { echo "$out" >&2; exit 1; }
     ;;
 
 clone)
@@ -77,7 +77,11 @@ up-stop)
     # that nothing of the stack is left: no supervisord, nothing answering on the gateway.
     wait_s=${1:-120}
     pid=$(cat "$UP_PID")
-    kill -INT -- "-$pid"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -INT -- "-$pid"
+    else
+        echo "make up had already ended"
+    fi
     for _ in $(seq "$wait_s"); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 1
@@ -108,6 +112,14 @@ test)
     shift
     cd "$CLONE"
     make test "$@" </dev/null >"$LOGS/$log" 2>&1
+    ;;
+
+collect-logs)
+    # The stack's own logs (var/log of `make up`, var/test/log of the last `make test`), copied
+    # out before the container goes.
+    src=$CLONE/${1:?folder in the clone}
+    [ -d "$src" ] && cp -r "$src" "$LOGS/${2:?destination}"
+    true
     ;;
 
 *)
