@@ -96,11 +96,11 @@ names=() times=() results=() notes=()
 record() { names+=("$1"); times+=("$2"); results+=("$3"); notes+=("${4:-}"); }
 failed=0
 
-# Sum pytest's summary lines ("12 passed, 1 skipped in 3.4s", one per suite) in a log:
+# Sum pytest's summary lines ("3 failed, 293 passed, 22 subtests passed in 892.79s", one per suite) in a log:
 # prints "passed failed suites", failed counting errors too.
 pytest_counts() {
     local lines
-    lines=$(grep -E '^=* ?[0-9]+ (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)(, [0-9]+ [a-z]+)* in [0-9.]+s' "$1" 2>/dev/null || true)
+    lines=$(grep -E '^=* ?[0-9]+ (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)(, [0-9]+ [a-z ]+)* in [0-9.]+s' "$1" 2>/dev/null || true)
     sum() { grep -oE "[0-9]+ ($1)" <<<"$lines" | awk '{ n += $1 } END { print n + 0 }'; }
     echo "$(sum passed) $(( $(sum failed) + $(sum 'errors?') )) $(grep -c . <<<"$lines" || true)"
 }
@@ -175,10 +175,11 @@ t0=$(date +%s)
 timeout "$(cap 300)" podman run -d --name "$CTR" --hostname shop-fresh --init "${mounts[@]}" \
     "$IMAGE" sleep infinity >/dev/null || { say "podman run failed" >&2; exit 1; }
 # The step runner: one in-container step, bounded twice (timeout inside the container kills the
-# step's whole process group; the one outside stops podman itself if the container hangs).
+# step's whole process group; the one outside stops podman itself if the container hangs; it stays
+# in the foreground so that Ctrl-C reaches podman, and the clean-up runs at once).
 step() {
     local limit; limit=$(cap "$1"); shift
-    timeout -k 10 $((limit + 60)) podman exec "${exec_env[@]}" "$CTR" \
+    timeout --foreground -k 10 $((limit + 60)) podman exec "${exec_env[@]}" "$CTR" \
         timeout -k 30 "$limit" /run/fresh/in-container.sh "$@"
 }
 if [ "$HOST_CA" = 1 ]; then
