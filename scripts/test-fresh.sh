@@ -212,7 +212,9 @@ if [ $failed -eq 0 ]; then
         sleep 5
     done
     up_in=$(grep -oE '^\[stack\] up in [0-9.]+ s' "$LOGS/make-up.log" 2>/dev/null | sed 's/^\[stack\] //' || true)
-    record "make up" $(($(date +%s) - t0)) $result "apt-get + venv + start${up_in:+; the stack: $up_in}"
+    note="apt-get + venv + start${up_in:+; the stack: $up_in}"
+    [ $result = ok ] || note="$note; see make-up.log and make-up-var-log/"
+    record "make up" $(($(date +%s) - t0)) $result "$note"
     if [ $result = ok ]; then
         up_ok=1
         say "Try it (log: $LOGS/try-it.log)"
