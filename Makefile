@@ -3,7 +3,7 @@ SERVICES := users_svc inventory_svc orders_svc payments_svc
 PY := .venv/bin/python
 ARGS := $(if $(DETACH),--detach,)
 
-.PHONY: up down status test test-faults lint format bootstrap bench
+.PHONY: up down status test test-faults test-fresh lint format bootstrap bench
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -23,6 +23,10 @@ test: bootstrap
 # Only the fault-injection tests (tests/test_faults.py), on the same kind of private stack.
 test-faults: bootstrap
 	@TEST_SELECTION=tests/test_faults.py scripts/test.sh
+
+# The two commands above, as the README gives them, in a clean Debian 12 container (root, podman).
+test-fresh:
+	@scripts/test-fresh.sh
 
 lint: bootstrap
 	.venv/bin/ruff check .
