@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export VAR_DIR=${TEST_VAR_DIR:-var/test} PORT_BASE=${TEST_PORT_BASE:-19000} GATEWAY_PORT=${TEST_GATEWAY_PORT:-19080}
-# The saga's driver asks again after 10 s rather than 30, so tests/test_stranded.py waits less.
-export ORDER_RETRY_AFTER=${ORDER_RETRY_AFTER:-10}
+# The saga's driver asks again after 10 s rather than 30, and ends a pending order after 90 s rather
+# than 300, so tests/test_stranded.py waits less (no other test leaves an order pending that long).
+export ORDER_RETRY_AFTER=${ORDER_RETRY_AFTER:-10} ORDER_SAGA_TIMEOUT=${ORDER_SAGA_TIMEOUT:-90}
 PY=.venv/bin/python
 
 make --no-print-directory lint

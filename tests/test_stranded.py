@@ -4,9 +4,9 @@ dead-lettered, is driven forward by orders_svc on its own and ends terminal with
 Each test takes a message out of Redis (or spoils it) while the worker that would take it is stopped,
 and marks the message as received where a receipt would otherwise have it sent again, so what brings
 the order through is the saga's own driver (`orders_drive_stale`): after ORDER_RETRY_AFTER seconds
-(10 on the test stack, scripts/test.sh) it sends the order's request again, with the same message id.
-The saga's time-out, which cancels a pending order (`saga_timeout`), is 300 s: orders_svc's own tests
-prove it.
+(10 on the test stack, scripts/test.sh) it sends the order's request again, with the same message id;
+not one its receiver dead-lettered, which ends with the saga's time-out (ORDER_SAGA_TIMEOUT: 90 s on
+the test stack) cancelling the order (`saga_timeout`).
 """
 
 import base64
@@ -22,6 +22,7 @@ from .invariants import check_invariants, fetch, wait_terminal
 pytestmark = pytest.mark.faults
 
 RETRY_AFTER = int(os.environ.get("ORDER_RETRY_AFTER", "10"))
+SAGA_TIMEOUT = int(os.environ.get("ORDER_SAGA_TIMEOUT", "90"))
 WITHIN = RETRY_AFTER * 3 + 30
 
 
@@ -118,7 +119,7 @@ def test_an_answer_lost_on_the_way_is_asked_for_again_and_the_order_completes(bu
     check_invariants([order_id], stock_in={sku: 3})
 
 
-def test_a_dead_lettered_reserve_does_not_strand_its_order(buyer, make_product):
+def test_a_dead_lettered_reserve_is_not_asked_again_and_its_order_ends_at_the_saga_time_out(buyer, make_product):
     sku = make_product(stock=3)["sku"]
     client = broker()
     try:
@@ -135,22 +136,28 @@ def test_a_dead_lettered_reserve_does_not_strand_its_order(buyer, make_product):
     finally:
         ensure_running("app:inventory-worker")
 
-    wait_until(
-        lambda: fetch("inventory", "SELECT error FROM service_kit_deadletter WHERE message_id = %s",
-                      (reserve["message_id"],)),
-        timeout=30,
-        message="the spoiled reserve dead-lettered",
-    )  # fmt: skip
-    [order] = wait_terminal([order_id], timeout=WITHIN).values()
-
-    # Asked again with the very message it sent, the order went through; the dead letter, kept for an
-    # operator, says what was wrong with the spoiled copy, and once read is closed.
-    assert order["status"] == "confirmed"
-    [letter] = fetch(
-        "inventory",
-        "UPDATE service_kit_deadletter SET replayed_at = now(), resolution = 'read' WHERE message_id = %s "
-        "RETURNING error",
+    dead_letter = (
+        "SELECT error FROM service_kit_deadletter WHERE message_id = %s AND replayed_at IS NULL",
         (reserve["message_id"],),
     )
+    wait_until(lambda: fetch("inventory", *dead_letter), timeout=30, message="the spoiled reserve dead-lettered")
+    # Its receipt says so: orders marks the request, and does not ask again what can only fail again.
+    wait_until(
+        lambda: fetch("orders", "SELECT 1 FROM service_kit_outboxmessage WHERE message_id = %s AND dead_lettered",
+                      (reserve["message_id"],)),
+        timeout=30,
+        message="orders told of the dead letter",
+    )  # fmt: skip
+    [order] = wait_terminal([order_id], timeout=SAGA_TIMEOUT + 30).values()
+
+    assert (order["status"], order["cancel_reason"]) == ("cancelled", "saga_timeout")
+    assert outbox_row("orders", "inventory.reserve", order_id)["attempts"] == 1
+    [letter] = fetch("inventory", *dead_letter)
     assert "payload breaks the contract" in letter["error"] and "quantity" in letter["error"], letter["error"]
+    # The operator, having read it, closes it; every invariant holds for the cancelled order.
+    fetch(
+        "inventory",
+        "UPDATE service_kit_deadletter SET replayed_at = now(), resolution = 'read' WHERE message_id = %s RETURNING 1",
+        (reserve["message_id"],),
+    )
     check_invariants([order_id], stock_in={sku: 3})

@@ -378,8 +378,9 @@ def orders_drive_stale() -> int:
     A pending order waiting for its reservation, or a reserved one for its payment, longer than
     ORDER_RETRY_AFTER seconds is asked again: its `inventory.reserve` or `payments.charge` goes again
     with the same message id, so a late copy changes nothing and a receiver that had it answers again
-    with its first reply. A pending order older than ORDER_SAGA_TIMEOUT is cancelled (`saga_timeout`)
-    and its stock released, should a reservation have been made (reserved ones expire, see above).
+    with its first reply; not one the receiver dead-lettered. A pending order older than
+    ORDER_SAGA_TIMEOUT is cancelled (`saga_timeout`) and its stock released, should a reservation have
+    been made (reserved ones expire, see above).
     Returns how many orders it touched."""
     now = timezone.now()
     timed_out = (
@@ -399,7 +400,11 @@ def orders_drive_stale() -> int:
     asks = {OrderStatus.PENDING: "inventory.reserve", OrderStatus.RESERVED: "payments.charge"}
     waiting = Order.objects.filter(status__in=list(asks), updated_at__lt=waited).order_by("updated_at")
     ids = [saga_message_id(order_id=order.id, type=asks[order.status]) for order in waiting[:EXPIRE_BATCH_SIZE]]
-    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(message_id__in=ids, sent_at__lt=waited)
+    # Not a request the receiver dead-lettered: it would only fail again; an operator replays it (or the
+    # time-out above ends the order).
+    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+        message_id__in=ids, sent_at__lt=waited, dead_lettered=False
+    )
     asked = outbox_send_again(rows)
     if asked:
         logger.warning("saga requests without an answer sent again", extra={"count": asked})

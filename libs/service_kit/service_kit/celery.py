@@ -23,7 +23,10 @@ def make_celery_app(name: str) -> Celery:
         from .outbox import outbox_acknowledge
 
         payload = envelope["payload"]
-        outbox_acknowledge(message_ids=payload.get("message_ids") or [payload["message_id"]])
+        outbox_acknowledge(
+            message_ids=payload.get("message_ids") or [payload["message_id"]],
+            dead_lettered=payload.get("dead_lettered", []),
+        )
 
     return app
 

@@ -123,7 +123,7 @@ def dead_letter_now(message: Message, envelope, error: str) -> str:
     """Dead-letter a message no retry can mend, with its receipt (it did arrive), in one transaction."""
     with transaction.atomic():
         dead_letter_record(envelope=envelope, message_id=message.id, message_type=message.type, error=error)
-        receipt_store(message)
+        receipt_store(message, dead_lettered=True)
     logger.error(
         "message dead-lettered", extra={"message_type": message.type, "message_id": message.id, "error": error}
     )
@@ -167,7 +167,7 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
             logger.exception("could not dead-letter; retrying later", extra=extra)
             raise task.retry(exc=exc, countdown=kit_settings.MESSAGE_MAX_BACKOFF, max_retries=None) from None
         logger.error("message dead-lettered", extra=extra)
-        receipt_store(message)
+        receipt_store(message, dead_lettered=True)
         return "dead_lettered"
     finally:
         reset_request_id(token)

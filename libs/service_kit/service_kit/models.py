@@ -21,6 +21,8 @@ class OutboxMessage(models.Model):
     # The message whose handling wrote this one (its answer, or its next step): a duplicate of that
     # message is answered by sending these again, so asking again always gets the first answer.
     caused_by = models.UUIDField(null=True, blank=True, db_index=True)
+    # The consumer's receipt said it dead-lettered the message: an operator's, not a resend's, to mend.
+    dead_lettered = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

@@ -214,19 +214,22 @@ def outbox_redeliver(*, limit: int = 100) -> int:
     return sent
 
 
-def outbox_acknowledge(*, message_ids: list[str]) -> int:
-    """Consumers' receipts for messages of this service: the relay stops sending them."""
+def outbox_acknowledge(*, message_ids: list[str], dead_lettered: list[str] = ()) -> int:
+    """Consumers' receipts for messages of this service: the relay stops sending them. Those the consumer
+    dead-lettered are marked so: asking again cannot help them, an operator can."""
+    if dead_lettered:
+        OutboxMessage.objects.filter(message_id__in=dead_lettered).update(dead_lettered=True)
     return OutboxMessage.objects.filter(message_id__in=message_ids, acknowledged_at__isnull=True).update(
         acknowledged_at=timezone.now()
     )
 
 
-def receipt_store(message: Message) -> None:
+def receipt_store(message: Message, *, dead_lettered: bool = False) -> None:
     """Record that a message arrived (processed, a duplicate, or dead-lettered), for the relay to tell its
     producer. Inside the transaction that processed it, the receipt exists exactly when its effect does."""
     receipt = Message(
         type=f"{message.producer}{RECEIPT_SUFFIX}",
-        payload={"message_id": message.id},
+        payload={"message_id": message.id, "dead_lettered": dead_lettered},
         producer=kit_settings.SERVICE_NAME,
         correlation_id=message.correlation_id,
     )
@@ -248,7 +251,14 @@ def receipts_send(*, limit: int = 1000) -> int:
         for row in rows:
             by_type.setdefault(row.type, []).append(row)
         for type, batch in by_type.items():
-            payload = {"message_ids": [row.envelope["payload"]["message_id"] for row in batch]}
+            payload = {
+                "message_ids": [row.envelope["payload"]["message_id"] for row in batch],
+                "dead_lettered": [
+                    row.envelope["payload"]["message_id"]
+                    for row in batch
+                    if row.envelope["payload"].get("dead_lettered")
+                ],
+            }
             try:
                 contract().check_outgoing(type=type, version=1, payload=payload, producer=kit_settings.SERVICE_NAME)
                 envelope = Message(type=type, payload=payload, producer=kit_settings.SERVICE_NAME).as_dict()

@@ -188,3 +188,32 @@ def test_a_duplicate_of_a_message_without_a_reply_in_the_contract_sends_nothing_
     assert fail_after_effect.apply(args=[envelope]).get() == "duplicate"
 
     assert len(kit_queue) == 0
+
+
+@committed
+def test_a_dead_lettered_message_is_marked_so_by_its_receipt(kit_queue, settings):
+    row = sent_row(seconds_ago=1)
+    other = sent_row(seconds_ago=1)
+    receipt_task = app.tasks["kit.receipt"]
+    batch = {"message_ids": [str(row.message_id), str(other.message_id)], "dead_lettered": [str(row.message_id)]}
+
+    receipt_task.apply(args=[message("kit.receipt", payload=batch).as_dict()])
+
+    row.refresh_from_db()
+    other.refresh_from_db()
+    assert (row.acknowledged_at is not None, row.dead_lettered) == (True, True)
+    assert (other.acknowledged_at is not None, other.dead_lettered) == (True, False)
+
+
+@committed
+def test_the_consumer_s_receipt_of_a_dead_letter_says_so(kit_queue, settings):
+    envelope = message("kit.test_failure").as_dict()
+    fail_after_effect.apply(args=[envelope], retries=kit_settings.MESSAGE_MAX_RETRIES)
+    receipts = RedisQueue(settings.CELERY_BROKER_URL, receipts_queue("kit"))
+    receipts.clear()
+    try:
+        receipts_send()
+        [task] = receipts.messages()
+        assert task["args"][0]["payload"]["dead_lettered"] == [envelope["id"]]
+    finally:
+        receipts.clear()
