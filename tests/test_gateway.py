@@ -105,6 +105,42 @@ def test_malformed_request_id_is_replaced(api, malformed):
     assert SAFE_REQUEST_ID.match(echoed)
 
 
+# What nginx refuses while reading a request (before any service sees it), and what it lets through to
+# gunicorn just under each limit: both answer in the envelope, never an HTML page of nginx or gunicorn.
+NGINX_LINE_LIMIT = 8000
+LONG = "a" * (NGINX_LINE_LIMIT + 100)
+JUST_UNDER = "a" * (NGINX_LINE_LIMIT - 100)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "code"),
+    [
+        ("/api/orders/%00", {}, 400, "bad_request"),
+        (f"/api/orders/?q={LONG}", {}, 414, "uri_too_long"),
+        ("/api/orders/", {"X-Long": LONG}, 431, "request_header_too_large"),
+        ("/api/orders/", {f"X-Many-{i}": JUST_UNDER for i in range(5)}, 431, "request_header_too_large"),
+        # Just under nginx's limits: gunicorn's are looser, so the service itself answers.
+        (f"/api/orders/?q={JUST_UNDER}", {}, 401, "not_authenticated"),
+        ("/api/orders/", {"X-Long": JUST_UNDER}, 401, "not_authenticated"),
+        ("/api/orders/", {f"X-Many-{i}": "a" for i in range(300)}, 401, "not_authenticated"),
+    ],
+    ids=["nul-in-path", "long-url", "long-header", "headers-over-32k", "url-under", "header-under", "300-headers"],
+)
+def test_requests_nginx_or_gunicorn_refuse_are_answered_in_the_envelope(api, path, headers, status, code):
+    response = api.get(path, headers={"Accept": "application/json", **headers})
+
+    body = assert_envelope(response, status, "client_error")
+    assert body["errors"][0]["code"] == code
+    assert response.headers["X-Request-ID"]
+
+
+def test_flower_may_not_be_framed_by_another_site(api, flower_credentials):
+    for response in (api.get("/flower/"), api.get("/flower/", auth=flower_credentials)):
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Request-ID"]
+
+
 def test_error_responses_carry_the_request_id(api):
     response = api.get("/nope/", headers={"X-Request-ID": "e2e-trace-404"})
 

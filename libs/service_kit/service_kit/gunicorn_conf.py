@@ -5,6 +5,14 @@ Access lines are JSON, like every other log line, and carry the request id nginx
 
 import os
 
+# nginx refuses, in the API's envelope, a request line or a header line over 8,000 bytes (its
+# large_client_header_buffers) and all headers over 32,000: gunicorn's limits are looser (8,190 is its
+# largest line, 32,768 its largest count of header fields, more than 32,000 bytes can hold), so no
+# request nginx lets through meets gunicorn's HTML error page.
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 32768
+
 accesslog = "-"
 access_log_format = (
     '{"time": "%(t)s", "level": "INFO", "logger": "gunicorn.access", "service": "'
