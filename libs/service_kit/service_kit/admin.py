@@ -1,4 +1,9 @@
-"""Admin of the kit's tables: the outbox, processed messages, and dead letters with a replay action."""
+"""Admin of the kit's tables: the outbox, processed messages, and dead letters with a replay action.
+
+They keep the messaging's guarantees, so no admin writes or deletes them: deleting an unsent outbox row
+would lose a message, a processed-message row would let a duplicate take effect twice, a dead letter
+would be a message nobody can replay.
+"""
 
 from django.contrib import admin, messages
 
@@ -6,18 +11,14 @@ from .consumer import Unreplayable, dead_letter_replay
 from .models import DeadLetter, OutboxMessage, ProcessedMessage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows an operator reads (and may delete), never writes: they change only through the code."""
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows an operator reads, never adds, changes or deletes: they change only through the code."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class ViewOnlyAdmin(ReadOnlyAdmin):
-    """Rows that are records (money, status history): not even deleted by hand."""
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -35,21 +36,21 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
+class OutboxMessageAdmin(ViewOnlyAdmin):
     list_display = ["id", "type", "message_id", "created_at", "sent_at", "attempts"]
     list_filter = ["type", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["message_id", "type"]
 
 
 @admin.register(ProcessedMessage)
-class ProcessedMessageAdmin(ReadOnlyAdmin):
+class ProcessedMessageAdmin(ViewOnlyAdmin):
     list_display = ["message_id", "type", "processed_at"]
     list_filter = ["type"]
     search_fields = ["message_id"]
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdmin):
+class DeadLetterAdmin(ViewOnlyAdmin):
     list_display = ["message_id", "type", "failed_at", "replayed_at", "resolution"]
     list_filter = ["type", ("replayed_at", admin.EmptyFieldListFilter)]
     search_fields = ["message_id", "type", "error"]
