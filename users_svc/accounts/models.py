@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 
 class UserManager(BaseUserManager):
@@ -61,6 +62,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args, **kwargs) -> None:
+        # set_password() keeps the new password in _password until the save, whoever calls it: the
+        # admin's password form, `manage.py changepassword`, a reset.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            refresh_tokens_revoke(user=self)
+
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email)
@@ -70,3 +79,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+def refresh_tokens_revoke(*, user: User) -> int:
+    """Blacklist every refresh token of the user still outstanding: none of them renews an access token.
+
+    Access tokens already given out stay valid until they expire (minutes): the other services verify
+    them alone, without asking users_svc.
+    """
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(revoked)
