@@ -12,8 +12,18 @@ import statistics
 import uuid
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from .helpers import REPO_ROOT, GatewaySession
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def required_env(name: str) -> str:
@@ -159,3 +169,19 @@ def saga_timings():
         f"server median {summary['server']['median_s']} s, max {summary['server']['max_s']} s; "
         f"client median {summary['client']['median_s']} s, max {summary['client']['max_s']} s ({artifact})"
     )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright: the browser of the tests of pages people look at."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context()
+    yield context
+    context.close()

@@ -184,3 +184,15 @@ def ensure_running(*names: str, timeout: float = 60) -> None:
             stack_ctl("start", name, check=False)
     for name in names:
         wait_until(lambda name=name: process_state(name) == "RUNNING", timeout=timeout, interval=0.3, message=name)
+
+
+# Browser tests (Debian's chromium through Playwright): screenshots and other artifacts of a run.
+ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
+
+
+def sign_in_to_admin(page, credentials: dict) -> None:
+    """Fills and sends the admin's login form open in the page."""
+    page.fill("input[name=username]", credentials["email"])
+    page.fill("input[name=password]", credentials["password"])
+    with page.expect_navigation():
+        page.click("input[type=submit]")

@@ -1,37 +1,10 @@
 """Each service's Django admin in a real browser: styled login page, staff sign-in, admin index."""
 
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
 
-from .helpers import SERVICES
+from .helpers import ARTIFACTS, SERVICES, sign_in_to_admin
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 UNSTYLED = {"", "rgba(0, 0, 0, 0)", "transparent"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context()
-    yield context
-    context.close()
 
 
 def open_styled_login(page, url: str) -> None:
@@ -55,19 +28,12 @@ def open_styled_login(page, url: str) -> None:
     assert header_background not in UNSTYLED, "admin CSS did not apply to #header"
 
 
-def sign_in(page, credentials: dict) -> None:
-    page.fill("input[name=username]", credentials["email"])
-    page.fill("input[name=password]", credentials["password"])
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-
-
 @pytest.mark.parametrize("service", SERVICES)
 def test_staff_signs_in_to_the_styled_admin_of_each_service(context, gateway_url, admin_credentials, service):
     page = context.new_page()
 
     open_styled_login(page, f"{gateway_url}/admin/{service}/login/")
-    sign_in(page, admin_credentials)
+    sign_in_to_admin(page, admin_credentials)
 
     assert page.url.rstrip("/").endswith(f"/admin/{service}"), page.url
     assert page.inner_text("#site-name").strip() == f"{service}_svc administration"
@@ -80,7 +46,7 @@ def test_one_browser_stays_signed_in_to_every_admin(context, gateway_url, admin_
     page = context.new_page()
     for service in SERVICES:
         page.goto(f"{gateway_url}/admin/{service}/login/")
-        sign_in(page, admin_credentials)
+        sign_in_to_admin(page, admin_credentials)
 
     for service in SERVICES:
         page.goto(f"{gateway_url}/admin/{service}/")

@@ -1,7 +1,11 @@
 from django.urls import include, path
+from service_kit.front_door import LandingView, PlatformDocsView
 from service_kit.urls import service_urlpatterns
 
 urlpatterns = [
+    # The platform's front door: the gateway routes `/` and `/api/docs/` here.
+    path("", LandingView.as_view(), name="landing"),
+    path("api/docs/", PlatformDocsView.as_view(), name="platform-docs"),
     # Client credentials for service clients: a module of its own, beside the people's token endpoints.
     path("api/users/token/service/", include("service_clients.urls")),
     *service_urlpatterns("users", "accounts.urls"),

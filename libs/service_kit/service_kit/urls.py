@@ -11,7 +11,8 @@ from .logins import admin_login
 def service_urlpatterns(name: str, api_urls) -> list:
     admin.site.site_header = f"{name}_svc administration"
     admin.site.site_title = f"{name}_svc admin"
-    admin.site.site_url = f"/api/{name}/docs/"
+    # "View site" leads to the platform's landing page, which links every admin, the docs and Flower.
+    admin.site.site_url = "/"
     return [
         # The admin's own login view, throttled like the API's sign-in.
         path(f"admin/{name}/login/", admin_login),

@@ -1,0 +1,85 @@
+"""The gateway's front door in a real browser: the landing page and the one Swagger UI of all four APIs."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .helpers import ARTIFACTS, SERVICES, sign_in_to_admin
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def screenshot(page, name: str) -> None:
+    """Saved with the test's artifacts; REFRESH_SCREENSHOTS=1 also refreshes the README's (docs/screenshots/)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name)
+    if os.environ.get("REFRESH_SCREENSHOTS") == "1":
+        shutil.copyfile(ARTIFACTS / name, SCREENSHOTS / name)
+
+
+def test_landing_page_links_every_admin_and_api_and_shows_each_service_healthy(context, gateway_url):
+    page = context.new_page()
+
+    response = page.goto(f"{gateway_url}/")
+
+    assert response is not None and response.status == 200
+    for service in SERVICES:
+        health = page.locator(f"tr[data-service={service}] [data-health]")
+        health.filter(has_text="ok").wait_for(timeout=10_000)
+        for href in (f"/admin/{service}/", f"/api/{service}/", f"/api/docs/?api={service}"):
+            assert page.locator(f"tr[data-service={service}] a[href='{href}']").count() == 1, href
+    assert page.locator("a[href='/flower/']").count() == 1
+    assert page.locator("a[href='/api/docs/']").count() == 1
+    screenshot(page, "landing.png")
+
+
+def operation(page, method: str, path: str):
+    return page.locator(f".opblock-{method}:has(.opblock-summary-path[data-path='{path}'])")
+
+
+def try_out(page, method: str, path: str, body: dict | None = None) -> int:
+    """Runs an operation from its Swagger UI block, as a person would; the live response's status."""
+    block = operation(page, method, path).first
+    block.locator(".opblock-summary").click()
+    block.locator("button.try-out__btn").click()
+    if body is not None:
+        block.locator("textarea.body-param__text").fill(json.dumps(body))
+    block.locator("button.execute").click()
+    status = block.locator(".live-responses-table tr.response .response-col_status").first
+    status.wait_for(timeout=15_000)
+    return int(status.inner_text().strip().split()[0])
+
+
+def test_one_swagger_ui_holds_the_four_apis_and_a_sign_in_there_authorizes_them(context, gateway_url, user):
+    page = context.new_page()
+
+    response = page.goto(f"{gateway_url}/api/docs/?api=users")
+
+    assert response is not None and response.status == 200
+    selector = page.locator(".topbar select")
+    selector.wait_for(timeout=15_000)
+    assert selector.locator("option").all_inner_texts() == SERVICES
+    operation(page, "post", "/api/users/token/").wait_for(timeout=15_000)
+
+    assert try_out(page, "post", "/api/users/token/", {"email": user["email"], "password": user["password"]}) == 200
+    authorized = page.evaluate("() => ui.authSelectors.authorized().toJS()")
+    assert authorized["jwtAuth"]["value"].count(".") == 2, authorized
+
+    # Another API, picked from the selector, is authorized by that sign-in: the user's orders answer.
+    selector.select_option("orders")
+    operation(page, "get", "/api/orders/").wait_for(timeout=15_000)
+    assert try_out(page, "get", "/api/orders/") == 200
+    screenshot(page, "api-docs.png")
+
+
+def test_every_admin_leads_to_the_landing_page(context, gateway_url, admin_credentials):
+    page = context.new_page()
+    for service in SERVICES:
+        page.goto(f"{gateway_url}/admin/{service}/login/")
+        if page.locator("input[name=password]").count():
+            sign_in_to_admin(page, admin_credentials)
+        with page.expect_navigation():
+            page.click("#user-tools a:has-text('View site')")
+        assert page.url == f"{gateway_url}/", service
+        assert page.locator(f"tr[data-service={service}] a[href='/admin/{service}/']").count() == 1
