@@ -3,9 +3,10 @@
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 
-from .helpers import ARTIFACTS, SERVICES, sign_in_to_admin
+from .helpers import ARTIFACTS, SERVICES, sign_in_to_admin, wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
@@ -83,3 +84,40 @@ def test_every_admin_leads_to_the_landing_page(context, gateway_url, admin_crede
             page.click("#user-tools a:has-text('View site')")
         assert page.url == f"{gateway_url}/", service
         assert page.locator(f"tr[data-service={service}] a[href='/admin/{service}/']").count() == 1
+
+
+def test_staff_follows_an_order_from_its_page_to_its_payment_and_back(
+    context, gateway_url, admin_credentials, buyer, make_product
+):
+    product = make_product(stock=5, price="12.50")
+    response = buyer.post(
+        "/api/orders/",
+        json={"lines": [{"sku": product["sku"], "quantity": 1}], "payment_method": "pm_card_visa"},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 201, response.text
+    order_id = response.json()["id"]
+    wait_until(lambda: buyer.get(f"/api/orders/{order_id}/").json()["status"] == "confirmed", timeout=60)
+
+    page = context.new_page()
+    page.goto(f"{gateway_url}/admin/orders/login/")
+    sign_in_to_admin(page, admin_credentials)
+    page.goto(f"{gateway_url}/admin/orders/orders/order/{order_id}/change/")
+    story = page.locator(".field-story")
+    for step in ("Pending", "Reserved", "Confirmed", "message inventory.reserve", "message payments.charge"):
+        assert step in story.inner_text(), step
+    story.scroll_into_view_if_needed()
+    screenshot(page, "order-story.png")
+
+    with page.expect_navigation():
+        page.click("a:has-text('its payment')")
+    if page.locator("input[name=password]").count():  # each admin has its own session
+        sign_in_to_admin(page, admin_credentials)
+    assert page.locator("#result_list tbody tr").count() == 1
+    with page.expect_navigation():
+        page.click("#result_list tbody tr th a")
+    assert "Succeeded" in page.locator(".field-status").inner_text()
+
+    with page.expect_navigation():
+        page.click(f".field-order a:has-text('{order_id}')")
+    assert page.url.endswith(f"/admin/orders/orders/order/{order_id}/change/")

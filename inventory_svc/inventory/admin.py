@@ -1,7 +1,7 @@
 """Operator pages: the catalogue is editable; reservations belong to the saga and are read-only."""
 
 from django.contrib import admin
-from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin
+from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin, admin_link
 
 from .models import Product, Reservation, ReservationLine
 
@@ -32,7 +32,12 @@ class ReservationLineInline(ReadOnlyInline):
 
 @admin.register(Reservation)
 class ReservationAdmin(ViewOnlyAdmin):
-    list_display = ["order_id", "status", "reject_reason", "created_at", "updated_at"]
+    list_display = ["order_id", "order", "status", "reject_reason", "created_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["=order_id"]
+    readonly_fields = ["order"]
     inlines = [ReservationLineInline]
+
+    @admin.display(description="order in the orders admin")
+    def order(self, reservation: Reservation) -> str:
+        return admin_link("orders", "orders/order", reservation.order_id, "open")

@@ -1,10 +1,23 @@
-"""Operator pages for orders: read-only, since status moves only through the saga's rules."""
+"""Operator pages for orders: read-only, since status moves only through the saga's rules; an operator
+cancels or drives on an order through the same service functions as the API and the relay."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
-from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin
+from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin, admin_link, admin_search_link
+from service_kit.models import OutboxMessage
 
-from .models import Order, OrderLine, OrderStatusChange, ReconciliationFinding, ReconciliationRun
+from .models import Order, OrderLine, OrderStatus, ReconciliationFinding, ReconciliationRun
+from .services import order_cancel, orders_ask_again
+
+
+def _when(moment) -> str:
+    """To the millisecond, with the time zone: messages of one order are often milliseconds apart."""
+    if moment is None:
+        return "-"
+    moment = timezone.localtime(moment)
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d} {moment:%Z}"
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -13,32 +26,26 @@ class OrderLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class OrderStatusChangeInline(ReadOnlyInline):
-    model = OrderStatusChange
-    verbose_name = "status change"
-    verbose_name_plural = "status history"
-    fields = ["status", "reason", "occurred_at"]
-    readonly_fields = fields
-
-
 @admin.register(Order)
 class OrderAdmin(ViewOnlyAdmin):
     """Orders by age in each state: filter by status and the oldest, the ones most likely stuck, come
     first when sorted by "in this state since"."""
 
-    list_display = ["id", "user_id", "status", "cancel_reason", "total", "currency", "created_at", "in_state_for"]
+    list_display = ["id", "user", "status", "cancel_reason", "total", "currency", "created_at", "in_state_for"]
     list_filter = ["status", "cancel_reason"]
     # The correlation id is the request id in every log line of the saga, so an operator can trace one.
     search_fields = ["id", "user_id", "correlation_id"]
     date_hierarchy = "created_at"
     fields = [
         "id",
-        "user_id",
+        "user",
+        "elsewhere",
         "status",
         "cancel_reason",
-        "payment_method",
+        "story",
         "total",
         "currency",
+        "payment_method",
         "idempotency_key",
         "request_fingerprint",
         "correlation_id",
@@ -47,11 +54,58 @@ class OrderAdmin(ViewOnlyAdmin):
         "updated_at",
     ]
     readonly_fields = fields
-    inlines = [OrderLineInline, OrderStatusChangeInline]
+    inlines = [OrderLineInline]
+    actions = ["cancel", "ask_again"]
 
     @admin.display(description="in this state for", ordering="updated_at")
     def in_state_for(self, order: Order) -> str:
         return timesince(order.updated_at)
+
+    @admin.display(description="user", ordering="user_id")
+    def user(self, order: Order) -> str:
+        return admin_link("users", "accounts/user", order.user_id)
+
+    @admin.display(description="in the other services")
+    def elsewhere(self, order: Order) -> str:
+        return format_html(
+            "{} · {}",
+            admin_search_link("payments", "payments/payment", order.id, "its payment"),
+            admin_search_link("inventory", "inventory/reservation", order.id, "its reservation"),
+        )
+
+    @admin.display(description="status history and messages, in time order")
+    def story(self, order: Order) -> str:
+        """Each status the order entered and each message orders_svc sent about it, to the second."""
+        events = [
+            (change.occurred_at, change.get_status_display() + (f" ({change.reason})" if change.reason else ""), "")
+            for change in order.history.all()
+        ]
+        for row in OutboxMessage.objects.filter(envelope__payload__order_id=str(order.id)):
+            state = f"sent {_when(row.sent_at)}" if row.sent_at else "not sent yet"
+            if row.acknowledged_at:
+                state += f", receipt {_when(row.acknowledged_at)}"
+            if row.dead_lettered:
+                state += ", dead-lettered by its receiver"
+            if row.attempts > 1:
+                state += f", {row.attempts} sends"
+            events.append((row.created_at, f"message {row.type} {row.message_id}", state))
+        events.sort(key=lambda event: event[0])
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", ((_when(at), what, more) for at, what, more in events)
+        )
+        return format_html("<table><tr><th>when</th><th>what</th><th>delivery</th></tr>{}</table>", rows)
+
+    @admin.action(description="Cancel the selected orders (compensated: stock released, payment refunded)")
+    def cancel(self, request, queryset):
+        for order in queryset:
+            order_cancel(order_id=order.id)
+        self.message_user(request, f"{queryset.count()} order(s) cancelled.", messages.SUCCESS)
+
+    @admin.action(description="Ask the saga again for the selected pending or reserved orders")
+    def ask_again(self, request, queryset):
+        waiting = list(queryset.filter(status__in=[OrderStatus.PENDING, OrderStatus.RESERVED]))
+        asked = orders_ask_again(orders=waiting)
+        self.message_user(request, f"{asked} saga request(s) sent again for {len(waiting)} waiting order(s).")
 
 
 class ReconciliationFindingInline(ReadOnlyInline):

@@ -4,8 +4,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -397,15 +397,25 @@ def orders_drive_stale() -> int:
         logger.warning("pending orders cancelled: the saga timed out", extra={"count": ended})
 
     waited = now - timedelta(seconds=settings.ORDER_RETRY_AFTER)
-    asks = {OrderStatus.PENDING: "inventory.reserve", OrderStatus.RESERVED: "payments.charge"}
-    waiting = Order.objects.filter(status__in=list(asks), updated_at__lt=waited).order_by("updated_at")
-    ids = [saga_message_id(order_id=order.id, type=asks[order.status]) for order in waiting[:EXPIRE_BATCH_SIZE]]
-    # Not a request the receiver dead-lettered: it would only fail again; an operator replays it (or the
-    # time-out above ends the order).
-    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
-        message_id__in=ids, sent_at__lt=waited, dead_lettered=False
-    )
-    asked = outbox_send_again(rows)
+    waiting = Order.objects.filter(status__in=list(_ASKS), updated_at__lt=waited).order_by("updated_at")
+    asked = orders_ask_again(orders=waiting[:EXPIRE_BATCH_SIZE], sent_before=waited)
     if asked:
         logger.warning("saga requests without an answer sent again", extra={"count": asked})
     return ended + asked
+
+
+# What a waiting order waits for: the answer to its one request of that step.
+_ASKS = {OrderStatus.PENDING: "inventory.reserve", OrderStatus.RESERVED: "payments.charge"}
+
+
+@transaction.atomic(savepoint=False)
+def orders_ask_again(*, orders: Iterable[Order], sent_before: datetime | None = None) -> int:
+    """Send again the request each pending or reserved order waits on, with its same message id (a
+    receiver that had it answers again with its first reply); the relay's driver and the admin's
+    "ask again" use it. Not a request the receiver dead-lettered: it would only fail again; an operator
+    replays the dead letter (or the saga's time-out ends the order). Returns how many were sent."""
+    ids = [saga_message_id(order_id=order.id, type=_ASKS[order.status]) for order in orders if order.status in _ASKS]
+    rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(message_id__in=ids, dead_lettered=False)
+    if sent_before is not None:
+        rows = rows.filter(sent_at__lt=sent_before)
+    return outbox_send_again(rows)

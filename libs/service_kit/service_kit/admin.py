@@ -6,9 +6,23 @@ would be a message nobody can replay.
 """
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from .consumer import Unreplayable, dead_letter_replay
 from .models import DeadLetter, OutboxMessage, ProcessedMessage
+
+
+def admin_link(service: str, model: str, pk, text: str | None = None) -> str:
+    """A link to a row in another service's admin (all four share the gateway's host): `model` is
+    "<app>/<model>", e.g. admin_link("orders", "orders/order", order_id)."""
+    if pk is None:
+        return "-"
+    return format_html('<a href="/admin/{}/{}/{}/change/">{}</a>', service, model, pk, text or pk)
+
+
+def admin_search_link(service: str, model: str, query, text: str) -> str:
+    """A link to another service's admin list of `model` searched for `query` (say, an order's payment)."""
+    return format_html('<a href="/admin/{}/{}/?q={}">{}</a>', service, model, query, text)
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):

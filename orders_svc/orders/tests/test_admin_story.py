@@ -1,0 +1,89 @@
+"""An order's admin page tells its saga and links into the other services' admins; the admin cancels
+and drives on orders through the same service functions as the API and the relay."""
+
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from service_kit.models import OutboxMessage
+
+from orders.models import CancelReason, Order, OrderStatus
+from orders.services import order_mark_reserved, order_place, saga_message_id
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:orders_order_changelist"
+
+
+@pytest.fixture
+def admin_client(client):
+    admin = get_user_model().objects.create_superuser(username="admin", email="a@example.com", password="x")
+    client.force_login(admin)
+    return client
+
+
+def placed() -> Order:
+    order, _ = order_place(
+        user_id=uuid.uuid4(), lines=[{"sku": "DEMO-MUG", "quantity": 1}], payment_method="pm_card_visa"
+    )
+    return order
+
+
+def reserved() -> Order:
+    order = placed()
+    order_mark_reserved(
+        order_id=order.id,
+        lines=[{"sku": "DEMO-MUG", "unit_price": Decimal("12.50")}],
+        total=Decimal("12.50"),
+        currency="USD",
+    )
+    order.refresh_from_db()
+    return order
+
+
+def test_order_page_tells_statuses_and_messages_to_the_second_with_links_elsewhere(admin_client):
+    order = reserved()
+    content = admin_client.get(reverse("admin:orders_order_change", args=[order.id])).content.decode()
+
+    reserve_id = saga_message_id(order_id=order.id, type="inventory.reserve")
+    charge_id = saga_message_id(order_id=order.id, type="payments.charge")
+    assert f"message inventory.reserve {reserve_id}" in content
+    assert f"message payments.charge {charge_id}" in content
+    assert "Pending" in content and "Reserved" in content
+    story = content[content.index("time order") :]
+    pending_at = f"{order.history.first().occurred_at:%Y-%m-%d %H:%M:%S}"
+    assert re.search(rf"<td>{pending_at}\.\d{{3}} UTC</td><td>Pending</td>", story), story[:1500]
+    assert f'href="/admin/users/accounts/user/{order.user_id}/change/"' in content
+    assert f'href="/admin/payments/payments/payment/?q={order.id}"' in content
+    assert f'href="/admin/inventory/inventory/reservation/?q={order.id}"' in content
+
+
+def test_cancel_action_cancels_and_compensates_like_the_api(admin_client):
+    order = reserved()
+
+    response = admin_client.post(reverse(CHANGELIST), {"action": "cancel", "_selected_action": [order.pk]})
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (OrderStatus.CANCELLED, CancelReason.CANCELLED_BY_CUSTOMER)
+    release = OutboxMessage.objects.filter(type="inventory.release", envelope__payload__order_id=str(order.id))
+    assert release.count() == 1
+
+
+def test_ask_again_action_sends_the_waiting_request_again_with_its_same_id(admin_client, kit_broker):
+    waiting, done = placed(), reserved()
+    Order.objects.filter(pk=done.pk).update(status=OrderStatus.CONFIRMED)
+    OutboxMessage.objects.update(sent_at="2026-01-01T00:00:00Z")
+
+    response = admin_client.post(
+        reverse(CHANGELIST), {"action": "ask_again", "_selected_action": [waiting.pk, done.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    reserve_id = saga_message_id(order_id=waiting.id, type="inventory.reserve")
+    assert [task["id"] for task in kit_broker.messages("inventory")] == [reserve_id]
+    assert kit_broker.messages("payments") == []
+    assert "1 saga request(s) sent again for 1 waiting order(s)." in response.content.decode()
