@@ -843,6 +843,8 @@ def test_inventory_database_down_answers_503_keeps_the_others_up_and_the_saga_re
         body = assert_envelope(products, 503, "server_error")
         assert body["errors"][0]["code"] == "service_unavailable", body
         inventory_health = api.get("/api/inventory/health/").status_code
+        inventory_ready = api.get("/api/inventory/health/ready/").status_code
+        inventory_live = api.get("/api/inventory/health/live/").status_code
         for service in ("users", "orders", "payments"):
             others[f"GET /api/{service}/health/"] = api.get(f"/api/{service}/health/").status_code
         others["GET /api/orders/"] = buyers[0].get(ORDERS).status_code
@@ -881,6 +883,8 @@ def test_inventory_database_down_answers_503_keeps_the_others_up_and_the_saga_re
         outage_seconds=round(started_at - down_at, 1),
         inventory_products_status=products.status_code,
         inventory_health_status=inventory_health,
+        inventory_ready_status=inventory_ready,
+        inventory_live_status=inventory_live,
         other_services=others,
         seconds_to_inventory_api_back=api_back_after,
         seconds_to_all_terminal_after_database_start=seconds,
@@ -888,7 +892,7 @@ def test_inventory_database_down_answers_503_keeps_the_others_up_and_the_saga_re
         dead_letters=dead_letters,
         outcomes=outcomes(terminal.values()),
     )
-    assert inventory_health == 503
+    assert (inventory_health, inventory_ready, inventory_live) == (503, 503, 200)
     assert set(others.values()) == {200}, others
     assert pending_at_end_of_outage == {"pending"}
     assert outcomes(terminal.values()) == {"confirmed": len(order_ids)}

@@ -20,6 +20,15 @@ def test_health_of_every_service_is_ok(api, service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_every_service_is_live_and_ready(api, service):
+    live, ready = api.get(f"/api/{service}/health/live/"), api.get(f"/api/{service}/health/ready/")
+
+    assert (live.status_code, ready.status_code) == (200, 200), (live.text, ready.text)
+    assert live.json() == {"service": service, "status": "ok"}
+    assert ready.json()["checks"]["database"] == "ok"
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_schema_of_every_service_is_valid_openapi_3(api, service):
     response = api.get(f"/api/{service}/schema/", params={"format": "json"})
 

@@ -1,4 +1,9 @@
-"""Health view: 200 when the database (and Redis, where the service uses it) answer, else 503."""
+"""Health of a web process, as Kubernetes and Compose ask it: live and ready.
+
+`health/live/`: the process answers requests (no dependency is asked, so a database outage does not get
+every web process restarted). `health/ready/` (and `health/`, its older name): the database, and Redis
+where the service uses it, answer: 200, else 503 with which one did not.
+"""
 
 import redis
 from django.db import connection
@@ -45,7 +50,23 @@ class HealthSerializer(serializers.Serializer):
     checks = serializers.DictField(child=serializers.CharField())
 
 
+class LiveSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    status = serializers.CharField()
+
+
+class LiveView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: LiveSerializer})
+    def get(self, request):
+        return Response({"service": kit_settings.SERVICE_NAME, "status": "ok"})
+
+
 class HealthView(APIView):
+    """Ready: every dependency of the service answers."""
+
     authentication_classes = []
     permission_classes = [AllowAny]
 

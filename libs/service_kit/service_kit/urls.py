@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .health import HealthView
+from .health import HealthView, LiveView
 from .logins import admin_login
 
 
@@ -18,6 +18,8 @@ def service_urlpatterns(name: str, api_urls) -> list:
         path(f"admin/{name}/login/", admin_login),
         path(f"admin/{name}/", admin.site.urls),
         path(f"api/{name}/health/", HealthView.as_view(), name="health"),
+        path(f"api/{name}/health/live/", LiveView.as_view(), name="health-live"),
+        path(f"api/{name}/health/ready/", HealthView.as_view(), name="health-ready"),
         path(f"api/{name}/schema/", SpectacularAPIView.as_view(), name="schema"),
         path(f"api/{name}/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
         path(f"api/{name}/", include(api_urls)),

@@ -20,10 +20,11 @@ def test_health_is_ok_when_database_and_redis_answer(api_client):
     assert response.json() == {"service": "kit", "status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
-def test_health_is_503_when_redis_does_not_answer(api_client, settings):
+@pytest.mark.parametrize("path", ["/api/kit/health/", "/api/kit/health/ready/"])
+def test_health_is_503_when_redis_does_not_answer(api_client, settings, path):
     settings.SERVICE_KIT = {"SERVICE_NAME": "kit", "HEALTH_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}
 
-    response = api_client.get("/api/kit/health/")
+    response = api_client.get(path)
 
     assert response.status_code == 503
     body = response.json()
@@ -45,3 +46,12 @@ def test_health_ignores_a_bad_token(api_client):
     response = api_client.get("/api/kit/health/", HTTP_AUTHORIZATION="Bearer not-a-token")
 
     assert response.status_code == 200
+
+
+def test_live_answers_without_asking_the_dependencies(api_client, settings):
+    settings.SERVICE_KIT = {"SERVICE_NAME": "kit", "HEALTH_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}
+
+    assert api_client.get("/api/kit/health/ready/").status_code == 503
+    response = api_client.get("/api/kit/health/live/")
+    assert response.status_code == 200
+    assert response.json() == {"service": "kit", "status": "ok"}
