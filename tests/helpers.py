@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import random
+import re
 import subprocess
 import sys
 import time
@@ -190,9 +191,31 @@ def ensure_running(*names: str, timeout: float = 60) -> None:
 ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
 
 
-def sign_in_to_admin(page, credentials: dict) -> None:
-    """Fills and sends the admin's login form open in the page."""
-    page.fill("input[name=username]", credentials["email"])
+SIGNIN_PAGE = "/api/users/signin/"
+
+
+def sign_in(page, credentials: dict) -> None:
+    """Fills and sends the platform's sign-in form (users_svc) open in a Playwright page."""
+    assert SIGNIN_PAGE in page.url, page.url
+    page.fill("input[name=email]", credentials["email"])
     page.fill("input[name=password]", credentials["password"])
     with page.expect_navigation():
-        page.click("input[type=submit]")
+        page.click("button[type=submit]")
+
+
+def sign_in_session(session: requests.Session, base_url: str, credentials: dict, next_path: str = "/"):
+    """Signs a requests session in through the platform's sign-in page, as a browser would; the answer."""
+    page = session.get(f"{base_url}{SIGNIN_PAGE}", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    return session.post(
+        f"{base_url}{SIGNIN_PAGE}",
+        data={
+            "csrfmiddlewaretoken": token,
+            "email": credentials["email"],
+            "password": credentials["password"],
+            "next": next_path,
+        },
+        headers={"Referer": f"{base_url}{SIGNIN_PAGE}"},
+        allow_redirects=False,
+        timeout=30,
+    )

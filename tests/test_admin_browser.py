@@ -1,14 +1,12 @@
-"""Each service's Django admin in a real browser: styled login page, staff sign-in, admin index."""
+"""Each service's Django admin in a real browser: one sign-in for all four, styled pages, one sign-out."""
 
-import pytest
-
-from .helpers import ARTIFACTS, SERVICES, sign_in_to_admin
+from .helpers import ARTIFACTS, SERVICES, SIGNIN_PAGE, sign_in
 
 UNSTYLED = {"", "rgba(0, 0, 0, 0)", "transparent"}
 
 
-def open_styled_login(page, url: str) -> None:
-    """Opens the login page and checks every stylesheet arrived as CSS and took effect."""
+def open_styled_admin(page, url: str) -> None:
+    """Opens an admin page and checks every stylesheet arrived as CSS and took effect."""
     stylesheets = []
 
     def remember_stylesheet(response):
@@ -28,26 +26,41 @@ def open_styled_login(page, url: str) -> None:
     assert header_background not in UNSTYLED, "admin CSS did not apply to #header"
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_staff_signs_in_to_the_styled_admin_of_each_service(context, gateway_url, admin_credentials, service):
+def test_staff_signs_in_once_and_every_styled_admin_opens(context, gateway_url, admin_credentials):
     page = context.new_page()
 
-    open_styled_login(page, f"{gateway_url}/admin/{service}/login/")
-    sign_in_to_admin(page, admin_credentials)
+    # An admin's login is the platform's sign-in page, which comes back to the admin asked for.
+    page.goto(f"{gateway_url}/admin/orders/")
+    sign_in(page, admin_credentials)
+    assert page.url == f"{gateway_url}/admin/orders/", page.url
 
-    assert page.url.rstrip("/").endswith(f"/admin/{service}"), page.url
-    assert page.inner_text("#site-name").strip() == f"{service}_svc administration"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"admin-{service}.png"), full_page=True)
+    for service in SERVICES:  # no other sign-in: the cookie is every admin's
+        open_styled_admin(page, f"{gateway_url}/admin/{service}/")
+        assert page.url == f"{gateway_url}/admin/{service}/", f"not signed in to {service}: {page.url}"
+        assert page.inner_text("#site-name").strip() == f"{service}_svc administration"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"admin-{service}.png"), full_page=True)
 
 
-def test_one_browser_stays_signed_in_to_every_admin(context, gateway_url, admin_credentials):
-    # All admins share one host, so their session and CSRF cookies must not overwrite one another.
+def test_signing_out_of_one_admin_signs_out_of_every_admin(context, gateway_url, admin_credentials):
     page = context.new_page()
+    page.goto(f"{gateway_url}/admin/payments/")
+    sign_in(page, admin_credentials)
+
+    with page.expect_navigation():
+        page.click("#logout-form button")
+
+    assert "Signed out" in page.inner_text("h1")
     for service in SERVICES:
-        page.goto(f"{gateway_url}/admin/{service}/login/")
-        sign_in_to_admin(page, admin_credentials)
+        page.goto(f"{gateway_url}/admin/{service}/")
+        assert SIGNIN_PAGE in page.url, f"still signed in to {service}: {page.url}"
+
+
+def test_a_customer_is_not_let_into_any_admin(context, gateway_url, user):
+    page = context.new_page()
+    page.goto(f"{gateway_url}/api/users/signin/?next=/admin/orders/")
+    sign_in(page, user)
 
     for service in SERVICES:
         page.goto(f"{gateway_url}/admin/{service}/")
-        assert page.url.rstrip("/").endswith(f"/admin/{service}"), f"signed out of {service}: {page.url}"
+        assert SIGNIN_PAGE in page.url, f"a customer reached the {service} admin: {page.url}"

@@ -33,7 +33,16 @@ from service_kit.conf import DEFAULTS as KIT_DEFAULTS
 from stack import render
 from stack.config import StackConfig
 
-from .helpers import REPO_ROOT, SERVICES, assert_envelope, ensure_running, process_pid, stack_ctl, wait_until
+from .helpers import (
+    REPO_ROOT,
+    SERVICES,
+    assert_envelope,
+    ensure_running,
+    process_pid,
+    sign_in_session,
+    stack_ctl,
+    wait_until,
+)
 from .invariants import check_invariants, database_url, fetch, orders_by_id, wait_terminal
 
 pytestmark = pytest.mark.faults
@@ -903,24 +912,11 @@ def test_inventory_database_down_answers_503_keeps_the_others_up_and_the_saga_re
 
 
 def admin_session(gateway_url: str, service: str, credentials: dict) -> requests.Session:
-    """A browser-like session signed in to a service's admin as staff."""
+    """A browser-like session signed in to the platform as staff, with the service's admin open."""
     session = requests.Session()
-    login = f"{gateway_url}/admin/{service}/login/"
-    assert session.get(login, timeout=30).status_code == 200
-    response = session.post(
-        login,
-        data={
-            "csrfmiddlewaretoken": session.cookies[f"{service}_csrftoken"],
-            "username": credentials["email"],
-            "password": credentials["password"],
-            "next": f"/admin/{service}/",
-        },
-        headers={"Referer": login},
-        timeout=30,
-        allow_redirects=False,
-    )
+    response = sign_in_session(session, gateway_url, credentials, f"/admin/{service}/")
     assert response.status_code == 302, response.text[:500]
-    assert f"{service}_sessionid" in session.cookies
+    assert session.get(f"{gateway_url}/admin/{service}/", timeout=30).status_code == 200
     return session
 
 

@@ -6,7 +6,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from .helpers import ARTIFACTS, SERVICES, sign_in_to_admin, wait_until
+from .helpers import ARTIFACTS, SERVICES, sign_in, wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
@@ -76,10 +76,10 @@ def test_one_swagger_ui_holds_the_four_apis_and_a_sign_in_there_authorizes_them(
 
 def test_every_admin_leads_to_the_landing_page(context, gateway_url, admin_credentials):
     page = context.new_page()
+    page.goto(f"{gateway_url}/admin/users/")
+    sign_in(page, admin_credentials)
     for service in SERVICES:
-        page.goto(f"{gateway_url}/admin/{service}/login/")
-        if page.locator("input[name=password]").count():
-            sign_in_to_admin(page, admin_credentials)
+        page.goto(f"{gateway_url}/admin/{service}/")
         with page.expect_navigation():
             page.click("#user-tools a:has-text('View site')")
         assert page.url == f"{gateway_url}/", service
@@ -100,9 +100,9 @@ def test_staff_follows_an_order_from_its_page_to_its_payment_and_back(
     wait_until(lambda: buyer.get(f"/api/orders/{order_id}/").json()["status"] == "confirmed", timeout=60)
 
     page = context.new_page()
-    page.goto(f"{gateway_url}/admin/orders/login/")
-    sign_in_to_admin(page, admin_credentials)
     page.goto(f"{gateway_url}/admin/orders/orders/order/{order_id}/change/")
+    sign_in(page, admin_credentials)  # once, for every admin
+    assert page.url.endswith(f"/admin/orders/orders/order/{order_id}/change/"), page.url
     story = page.locator(".field-story")
     for step in ("Pending", "Reserved", "Confirmed", "message inventory.reserve", "message payments.charge"):
         assert step in story.inner_text(), step
@@ -111,8 +111,6 @@ def test_staff_follows_an_order_from_its_page_to_its_payment_and_back(
 
     with page.expect_navigation():
         page.click("a:has-text('its payment')")
-    if page.locator("input[name=password]").count():  # each admin has its own session
-        sign_in_to_admin(page, admin_credentials)
     assert page.locator("#result_list tbody tr").count() == 1
     with page.expect_navigation():
         page.click("#result_list tbody tr th a")
@@ -121,3 +119,28 @@ def test_staff_follows_an_order_from_its_page_to_its_payment_and_back(
     with page.expect_navigation():
         page.click(f".field-order a:has-text('{order_id}')")
     assert page.url.endswith(f"/admin/orders/orders/order/{order_id}/change/")
+
+
+def test_a_person_signed_in_once_places_an_order_from_the_browsable_api(context, gateway_url, user, make_product):
+    product = make_product(stock=3, price="4.00")
+    page = context.new_page()
+    page.goto(f"{gateway_url}/api/orders/")
+    assert page.locator("#content").count()  # the browsable API, not JSON
+
+    # Its "Log in" is the platform's sign-in, which comes back here.
+    with page.expect_navigation():
+        page.click("a:has-text('Log in')")
+    sign_in(page, user)
+    assert page.url == f"{gateway_url}/api/orders/", page.url
+    assert user["email"] in page.inner_text(".navbar")
+
+    body = {"lines": [{"sku": product["sku"], "quantity": 1}], "payment_method": "pm_card_visa"}
+    if page.locator("a[name=raw-tab]").count():
+        page.click("a[name=raw-tab]")
+    page.fill("#post-generic-content-form textarea[name=_content]", json.dumps(body))
+    with page.expect_navigation():
+        page.click("#post-generic-content-form button.btn-primary")
+
+    assert "HTTP 201 Created" in page.inner_text(".response-info")
+    assert '"status": "pending"' in page.inner_text(".response-info")
+    screenshot(page, "browsable-api.png")

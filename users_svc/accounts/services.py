@@ -117,3 +117,8 @@ def token_revoke(*, refresh: str, user_id: str) -> None:
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user_id):
         raise exceptions.PermissionDenied("This refresh token belongs to another user.")
     _refresh_token_blacklist(token)
+
+
+def token_revoke_any(*, refresh: str) -> None:
+    """Blacklists a refresh token whoever holds it: signing a browser out with the cookie it sent."""
+    _refresh_token_blacklist(RefreshToken(refresh))

@@ -56,7 +56,7 @@ class AccessToken(tokens.AccessToken):
 
 
 class RefreshToken(tokens.RefreshToken):
-    """Carries `email` and `is_staff` so the access tokens made from it carry them too."""
+    """Carries `email`, `is_staff` and `is_superuser` so the access tokens made from it carry them too."""
 
     access_token_class = AccessToken
 
@@ -69,4 +69,6 @@ class RefreshToken(tokens.RefreshToken):
         token = super().for_user(user)
         token["email"] = user.email
         token["is_staff"] = user.is_staff
+        # Other services' admins give a staff person the superuser's rights when the account has them.
+        token["is_superuser"] = user.is_superuser
         return token

@@ -36,6 +36,10 @@ class ServiceUser(TokenUser):
     def email(self) -> str:
         return self.token.get("email", "")
 
+    def __str__(self) -> str:
+        # What the browsable API shows as the signed-in person.
+        return self.email or f"user {self.id}"
+
 
 SERVICE_TOKEN_TYPE = "service"
 

@@ -96,6 +96,7 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "service_kit.signin.StaffFromCookieMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
         ],
@@ -158,7 +159,10 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
         "DATA_UPLOAD_MAX_MEMORY_SIZE": 1024 * 1024,
         # REST FRAMEWORK
         "REST_FRAMEWORK": {
-            "DEFAULT_AUTHENTICATION_CLASSES": ["service_kit.authentication.JWTAuthentication"],
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "service_kit.authentication.JWTAuthentication",
+                "service_kit.signin.CookieJWTAuthentication",
+            ],
             "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
             "DEFAULT_RENDERER_CLASSES": [
                 "rest_framework.renderers.JSONRenderer",

@@ -26,10 +26,7 @@ import logging
 import math
 
 import redis
-from django.contrib import admin
 from django.http import HttpRequest
-from django.shortcuts import render
-from django.views.decorators.csrf import csrf_protect
 from rest_framework import status
 from rest_framework.exceptions import Throttled
 
@@ -147,22 +144,3 @@ def registration_attempt(*, request: HttpRequest) -> None:
 
 def retry_after(wait: int | float | None) -> str:
     return str(max(1, math.ceil(wait or 1)))
-
-
-@csrf_protect
-def admin_login(request: HttpRequest, extra_context: dict | None = None):
-    """The admin site's login view, throttled like the API: past a limit, a 429 page with Retry-After."""
-    if request.method != "POST":
-        return admin.site.login(request, extra_context)
-    identifier = request.POST.get("username", "")
-    try:
-        login_attempt(request=request, identifier=identifier)
-    except TooManyAttempts as exc:
-        context = {**admin.site.each_context(request), "title": "Too many sign-ins", "detail": exc.detail}
-        response = render(request, "service_kit/login_throttled.html", context, status=exc.status_code)
-        response["Retry-After"] = retry_after(exc.wait)
-        return response
-    response = admin.site.login(request, extra_context)
-    if response.status_code == 302 and request.user.is_authenticated:
-        login_succeeded(request=request, identifier=identifier)
-    return response

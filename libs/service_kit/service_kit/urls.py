@@ -5,7 +5,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .health import HealthView, LiveView
-from .logins import admin_login
+from .signin import sign_in_redirect, sign_out_redirect
+
+# The browsable API's "Log in" and "Log out" links (DRF looks them up in this namespace).
+browsable_api_sign_in = (
+    [path("login/", sign_in_redirect, name="login"), path("logout/", sign_out_redirect, name="logout")],
+    "rest_framework",
+)
 
 
 def service_urlpatterns(name: str, api_urls) -> list:
@@ -14,9 +20,11 @@ def service_urlpatterns(name: str, api_urls) -> list:
     # "View site" leads to the platform's landing page, which links every admin, the docs and Flower.
     admin.site.site_url = "/"
     return [
-        # The admin's own login view, throttled like the API's sign-in.
-        path(f"admin/{name}/login/", admin_login),
+        # One sign-in for people (service_kit.signin): the admin's login and logout are the platform's.
+        path(f"admin/{name}/login/", sign_in_redirect),
+        path(f"admin/{name}/logout/", sign_out_redirect),
         path(f"admin/{name}/", admin.site.urls),
+        path(f"api/{name}/auth/", include(browsable_api_sign_in)),
         path(f"api/{name}/health/", HealthView.as_view(), name="health"),
         path(f"api/{name}/health/live/", LiveView.as_view(), name="health-live"),
         path(f"api/{name}/health/ready/", HealthView.as_view(), name="health-ready"),

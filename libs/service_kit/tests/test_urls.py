@@ -39,9 +39,8 @@ def test_docs_serve_swagger_ui(api_client):
     assert "swagger" in response.content.decode().lower()
 
 
-def test_admin_login_is_mounted_under_the_service_prefix(client):
-    response = client.get("/admin/kit/login/")
+def test_admin_login_is_the_platforms_sign_in(client):
+    response = client.get("/admin/kit/login/?next=/admin/kit/")
 
-    assert response.status_code == 200
-    assert "kit_svc administration" in response.content.decode()
-    assert "/static/kit/admin/css/" in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == "/api/users/session/renew/?next=%2Fadmin%2Fkit%2F"

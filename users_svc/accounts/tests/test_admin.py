@@ -22,7 +22,8 @@ def staff_env(monkeypatch):
 def admin_client(staff_env):
     call_command("ensure_staff")
     client = Client()
-    response = client.post("/admin/users/login/", {"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    # The platform's one sign-in: its cookie is what the admin reads.
+    response = client.post("/api/users/signin/", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert response.status_code == 302, response.content
     return client
 

@@ -1,4 +1,4 @@
-"""Sign-in and registration limits of users_svc (service_kit.logins), through the API and the admin."""
+"""Sign-in and registration limits of users_svc (service_kit.logins), through the API and the browsers' sign-in page."""
 
 import statistics
 import time
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 REGISTER = "/api/users/register/"
 TOKEN = "/api/users/token/"
-ADMIN_LOGIN = "/admin/users/login/"
+SIGNIN_PAGE = "/api/users/signin/"
 
 
 def _client(address: str) -> APIClient:
@@ -164,27 +164,27 @@ def test_registrations_past_the_address_limit_answer_429_and_store_nothing(limit
     assert register(_client("10.0.0.11"), "r3@example.com").status_code == 201
 
 
-def test_admin_login_past_the_account_limit_answers_a_429_page(limits):
+def test_sign_in_page_past_the_account_limit_answers_a_429_page(limits):
     staff = UserFactory(is_staff=True, is_superuser=True)
     client = Client(HTTP_X_REAL_IP="10.0.0.12")
     for _ in range(3):
-        response = client.post(ADMIN_LOGIN, {"username": staff.email, "password": "wrong-password-1"})
-        assert response.status_code == 200  # the form again, with its error
+        response = client.post(SIGNIN_PAGE, {"email": staff.email, "password": "wrong-password-1"})
+        assert response.status_code == 401  # the form again, with its error
 
-    response = client.post(ADMIN_LOGIN, {"username": staff.email, "password": PASSWORD})
+    response = client.post(SIGNIN_PAGE, {"email": staff.email, "password": PASSWORD})
 
     assert response.status_code == 429
     assert response["Content-Type"].startswith("text/html")
     assert int(response["Retry-After"]) >= 1
     assert b"Too many failed sign-ins" in response.content
     time.sleep(8.2)
-    assert client.post(ADMIN_LOGIN, {"username": staff.email, "password": PASSWORD}).status_code == 302
+    assert client.post(SIGNIN_PAGE, {"email": staff.email, "password": PASSWORD}).status_code == 302
 
 
-def test_admin_and_api_share_the_accounts_count(limits):
+def test_sign_in_page_and_api_share_the_accounts_count(limits):
     user = UserFactory()
-    admin_client = Client(HTTP_X_REAL_IP="10.0.0.13")
+    browser = Client(HTTP_X_REAL_IP="10.0.0.13")
     for _ in range(3):
-        admin_client.post(ADMIN_LOGIN, {"username": user.email, "password": "wrong-password-1"})
+        browser.post(SIGNIN_PAGE, {"email": user.email, "password": "wrong-password-1"})
 
     _assert_throttled(_sign_in(_client("10.0.0.14"), user.email, PASSWORD))

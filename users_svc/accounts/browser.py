@@ -1,0 +1,119 @@
+"""The platform's sign-in for people's browsers (see service_kit.signin): sign in, renew, sign out.
+
+A person signs in here once; the access cookie set here is read by every service's admin, browsable API and
+Swagger UI. The forms are plain Django views (HTML, CSRF-protected), throttled like the token endpoint.
+"""
+
+import contextlib
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.csrf import csrf_protect
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from service_kit.logins import TooManyAttempts, retry_after
+from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, verified_cookie
+
+from .services import token_pair_issue, token_refresh, token_revoke_any, user_sign_in
+
+# The refresh cookie goes to the renewal and sign-out only: no other service, no other path, receives it.
+REFRESH_COOKIE_PATH = "/api/users/session/"
+
+
+def next_path(request: HttpRequest) -> str:
+    """Where to go after signing in: a path of this site only (never another host), the landing page else."""
+    wanted = request.POST.get("next") or request.GET.get("next") or "/"
+    allowed = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=False)
+    return wanted if allowed and wanted.startswith("/") else "/"
+
+
+def with_cookies(response: HttpResponse, request: HttpRequest, pair: dict[str, str]) -> HttpResponse:
+    secure = request.is_secure() or settings.SESSION_COOKIE_SECURE
+    response.set_cookie(
+        ACCESS_COOKIE,
+        pair["access"],
+        max_age=int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        pair["refresh"],
+        max_age=int(api_settings.REFRESH_TOKEN_LIFETIME.total_seconds()),
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+    )
+    return response
+
+
+def without_cookies(response: HttpResponse) -> HttpResponse:
+    response.delete_cookie(ACCESS_COOKIE, samesite="Lax")
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, samesite="Strict")
+    return response
+
+
+@method_decorator(csrf_protect, name="dispatch")
+class SignInView(View):
+    template_name = "accounts/signin.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        _, signed_in_as = verified_cookie(request)
+        return render(request, self.template_name, {"next": next_path(request), "signed_in_as": signed_in_as})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        email = request.POST.get("email", "")
+        context = {"next": next_path(request), "email": email}
+        try:
+            user = user_sign_in(request=request, email=email, password=request.POST.get("password", ""))
+        except TooManyAttempts as exc:
+            response = render(request, self.template_name, {**context, "error": exc.detail}, status=429)
+            response["Retry-After"] = retry_after(exc.wait)
+            return response
+        except AuthenticationFailed as exc:
+            return render(request, self.template_name, {**context, "error": exc.detail}, status=401)
+        return with_cookies(HttpResponseRedirect(context["next"]), request, token_pair_issue(user=user))
+
+
+class RenewView(View):
+    """Visited by a redirect when the access cookie has expired: a new pair from the refresh cookie (the
+    old refresh token is spent), or the sign-in page when there is none or it was revoked."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        target = next_path(request)
+        refresh = request.COOKIES.get(REFRESH_COOKIE)
+        if refresh:
+            try:
+                pair = token_refresh(refresh=refresh)
+            except (TokenError, AuthenticationFailed):
+                pass
+            else:
+                return with_cookies(HttpResponseRedirect(target), request, pair)
+        signin = HttpResponseRedirect(f"{SIGNIN_PATH}?{request.GET.urlencode()}" if target != "/" else SIGNIN_PATH)
+        return without_cookies(signin)
+
+
+class SignOutView(View):
+    """Revokes the browser's refresh token and clears both cookies: every service forgets the browser.
+
+    GET signs out too, so that every admin's "Log out" can lead here: being signed out by another site
+    is a nuisance, never a way in."""
+
+    template_name = "accounts/signed_out.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        refresh = request.COOKIES.get(REFRESH_COOKIE)
+        if refresh:
+            # A token already spent or expired leaves nothing to revoke.
+            with contextlib.suppress(TokenError):
+                token_revoke_any(refresh=refresh)
+        return without_cookies(render(request, self.template_name))
+
+    post = get
