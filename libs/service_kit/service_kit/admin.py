@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from .consumer import Unreplayable, dead_letter_replay
+from .messaging.dead_letters import Unreplayable, dead_letter_replay
 from .models import DeadLetter, OutboxMessage, ProcessedMessage
 
 
