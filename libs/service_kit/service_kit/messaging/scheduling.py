@@ -4,6 +4,11 @@ The outbox relay process (`manage.py outbox_relay`) is this loop with `relay_job
 work, then the service's periodic functions (SERVICE_KIT["RELAY_PERIODIC"], e.g. orders' expiry, saga
 driver and reconciliation). Jobs that must not run twice at once across relays guard themselves (row
 locks with SKIP LOCKED, PostgreSQL advisory locks), so any number of relays may run the same table.
+
+Not Celery beat: beat sends each run through the broker as a task for a worker, so the relay's jobs
+would stop while the broker is down (the outage they exist to outlast) and wait behind a saga backlog
+on the worker's queue; nor can it sweep again at once while there is still work, and it is one more
+process per service.
 """
 
 import logging
