@@ -9,7 +9,7 @@ import sys
 
 import yaml
 from jsonschema import Draft7Validator
-from service_kit.contract import Contract
+from service_kit.messaging.contract import Contract
 
 from stack.config import MESSAGING_SERVICES, ROOT
 from stack.processes import WORKER_COMMAND

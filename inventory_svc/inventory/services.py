@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
-from service_kit.outbox import outbox_enqueue
+from service_kit.messaging.outbox import outbox_enqueue
 
 from .models import CURRENCY, Product, Reservation, ReservationLine
 

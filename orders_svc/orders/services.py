@@ -13,8 +13,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from service_kit.messaging.outbox import outbox_enqueue, outbox_send_again
 from service_kit.models import OutboxMessage
-from service_kit.outbox import outbox_enqueue, outbox_send_again
 
 from .models import CancelReason, Order, OrderLine, OrderStatus, OrderStatusChange
 

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from service_kit.outbox import outbox_enqueue
+from service_kit.messaging.outbox import outbox_enqueue
 
 from .gateway import get_gateway
 from .models import Payment, PaymentStatus

@@ -3,11 +3,11 @@
 import pytest
 from service_kit.testing import check_handlers_match_the_contract
 
-from inventory import tasks
+from inventory import handlers
 
 
 @pytest.mark.django_db
 def test_the_handlers_are_the_contracts_messages_and_take_its_examples():
-    handlers = [task for task in vars(tasks).values() if hasattr(task, "handler")]
+    tasks = [task for task in vars(handlers).values() if hasattr(task, "handler")]
 
-    check_handlers_match_the_contract("inventory", handlers)
+    check_handlers_match_the_contract("inventory", tasks)

@@ -8,7 +8,7 @@ would be a message nobody can replay.
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from .consumer import Unreplayable, dead_letter_replay
+from .messaging.dead_letters import Unreplayable, dead_letter_replay
 from .models import DeadLetter, OutboxMessage, ProcessedMessage
 
 

@@ -15,19 +15,9 @@ def make_celery_app(name: str) -> Celery:
     app = Celery(f"{name}_svc")
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.CELERY_DB_REUSE_MAX = DB_REUSE_MAX
-    app.autodiscover_tasks()
-
-    @app.task(name=f"{name}.receipt", ignore_result=True)
-    def receipt(envelope):
-        """A consumer's receipts for messages this service sent: stop sending them again."""
-        from .outbox import outbox_acknowledge
-
-        payload = envelope["payload"]
-        outbox_acknowledge(
-            message_ids=payload.get("message_ids") or [payload["message_id"]],
-            dead_lettered=payload.get("dead_lettered", []),
-        )
-
+    # Each service's message handlers (`<app>/handlers.py`), and the kit's receipt task.
+    app.autodiscover_tasks(related_name="handlers")
+    app.autodiscover_tasks(["service_kit.messaging"], related_name="receipts")
     return app
 
 

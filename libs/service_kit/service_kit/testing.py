@@ -152,7 +152,7 @@ def consume_now(task, payload: dict, *, producer: str, **fields) -> str:
     """Deliver a payload to a message handler the way its worker does, applied eagerly: held to the
     contract, once per message id, dead-lettered when it cannot be acted on. The outcome:
     "processed", "duplicate" or "dead_lettered"."""
-    from .events import Message
+    from .messaging.envelope import Message
 
     envelope = Message(type=task.name, payload=payload, producer=producer, **fields).as_dict()
     return task.apply(args=[envelope]).get()
@@ -171,8 +171,8 @@ def dead_letter_errors() -> list[str]:
 def outbox():
     """A callable giving the (type, payload) of every message in the outbox, oldest first; receipts, the
     consumer's own bookkeeping, aside."""
+    from .messaging.receipts import RECEIPT_SUFFIX
     from .models import OutboxMessage
-    from .outbox import RECEIPT_SUFFIX
 
     def messages() -> list[tuple[str, dict]]:
         rows = OutboxMessage.objects.exclude(type__endswith=RECEIPT_SUFFIX).order_by("id")
@@ -191,9 +191,9 @@ def check_handlers_match_the_contract(service: str, handlers: list) -> None:
     """The message handlers of a service are exactly the messages the contract says it receives (its
     receipts aside, which the kit's receipt task takes), and each takes every example of the contract
     without a dead letter. For a service's own test of its wiring, with a database."""
-    from .contract import contract
+    from .messaging.contract import contract
+    from .messaging.receipts import RECEIPT_SUFFIX
     from .models import DeadLetter
-    from .outbox import RECEIPT_SUFFIX
 
     received = {spec.type for spec in contract().received_by(service) if not spec.type.endswith(RECEIPT_SUFFIX)}
     assert {handler.name for handler in handlers} == received, "handlers and the contract disagree"

@@ -6,7 +6,7 @@ import socket
 from typing import Any
 
 import redis
-from service_kit.events import Message
+from service_kit.messaging.envelope import Message
 
 KIT_QUEUE = "kit"
 

@@ -7,12 +7,12 @@ import pytest
 from celery import current_app
 from django.contrib import messages
 from django.utils import timezone
-from service_kit.consumer import dead_letter_record, dead_letter_replay
+from service_kit.messaging.dead_letters import dead_letter_record, dead_letter_replay
+from service_kit.messaging.relay import outbox_redeliver
 from service_kit.models import DeadLetter, OutboxMessage
-from service_kit.outbox import outbox_redeliver
 
+from .handlers import fail_after_effect
 from .messaging import message
-from .tasks import fail_after_effect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,6 +1,6 @@
 """Idempotent consumers: one effect per message id, retries with backoff, then the dead-letter table.
 
-Handlers are real Celery tasks (tests/tasks.py); `apply` runs them in-process as a worker would, and
+Handlers are real Celery tasks (tests/handlers.py); `apply` runs them in-process as a worker would, and
 a worker's request (`push_request`) shows the retry a worker sends back to Redis.
 """
 
@@ -13,13 +13,14 @@ import pytest
 from celery.exceptions import Retry
 from django.db import connection
 from service_kit.conf import kit_settings
-from service_kit.consumer import malformed_message_id, process_once
-from service_kit.events import Message
+from service_kit.messaging.consumer import process_once
+from service_kit.messaging.dead_letters import malformed_message_id
+from service_kit.messaging.envelope import Message
 from service_kit.models import DeadLetter, OutboxMessage, ProcessedMessage
 from service_kit.request_id import get_request_id, reset_request_id, set_request_id
 
+from .handlers import REPLY_TYPE, fail_after_effect, handled, picky_handler, record_effect, reply_to, strict_handler
 from .messaging import message
-from .tasks import REPLY_TYPE, fail_after_effect, handled, picky_handler, record_effect, reply_to, strict_handler
 
 committed = pytest.mark.django_db(transaction=True)
 
@@ -362,7 +363,7 @@ def test_message_handler_makes_a_task_named_by_the_message_type_that_keeps_the_h
 @pytest.mark.django_db
 def test_a_redelivered_copy_failing_again_joins_the_open_dead_letter():
     from django.utils import timezone
-    from service_kit.consumer import dead_letter_record
+    from service_kit.messaging.dead_letters import dead_letter_record
 
     sent = message("kit.test_failure")
     for _ in range(2):

@@ -11,8 +11,9 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from service_kit.conf import kit_settings
+from service_kit.messaging.outbox import outbox_enqueue
+from service_kit.messaging.relay import outbox_prune, outbox_publish
 from service_kit.models import OutboxMessage, ProcessedMessage
-from service_kit.outbox import outbox_enqueue, outbox_prune, outbox_publish
 from service_kit.request_id import reset_request_id, set_request_id
 
 from .messaging import unsent_row

@@ -5,14 +5,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from service_kit.conf import kit_settings
-from service_kit.consumer import process_once
-from service_kit.events import Message
+from service_kit.messaging.consumer import process_once
+from service_kit.messaging.envelope import Message
+from service_kit.messaging.receipts import outbox_acknowledge, receipts_queue, receipts_send
+from service_kit.messaging.relay import outbox_publish, outbox_redeliver
 from service_kit.models import OutboxMessage
-from service_kit.outbox import outbox_acknowledge, outbox_publish, outbox_redeliver, receipts_queue, receipts_send
 
 from .celery_app import app
+from .handlers import fail_after_effect, record_effect, reply_to
 from .messaging import RedisQueue, message, unsent_row
-from .tasks import fail_after_effect, record_effect, reply_to
 
 committed = pytest.mark.django_db(transaction=True)
 

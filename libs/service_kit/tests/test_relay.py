@@ -1,4 +1,4 @@
-"""The outbox relay command: sends what the after-commit publish left and runs the periodic functions."""
+"""The outbox relay command: the scheduler sends what the after-commit publish left and runs the periodic jobs."""
 
 import logging
 import signal
@@ -41,7 +41,7 @@ def relay_failures(caplog) -> list:
     return [
         record
         for record in caplog.records
-        if record.name == "service_kit.relay" and record.levelno >= logging.ERROR and record.exc_info
+        if record.name == "service_kit.messaging.scheduling" and record.levelno >= logging.ERROR and record.exc_info
     ]
 
 

@@ -5,13 +5,13 @@ from decimal import Decimal
 
 import pytest
 from celery import current_app
-from service_kit.consumer import process_once
-from service_kit.events import Message
+from service_kit.messaging.consumer import process_once
+from service_kit.messaging.envelope import Message
 from service_kit.models import OutboxMessage, ProcessedMessage
 from service_kit.testing import consume_now, dead_letter_errors
 
+from payments.handlers import charge_order, refund_order
 from payments.models import Payment, PaymentStatus
-from payments.tasks import charge_order, refund_order
 
 from .factories import PaymentFactory
 

@@ -5,8 +5,8 @@ import uuid
 from datetime import datetime
 
 import pytest
-from service_kit.contract import ContractViolation
-from service_kit.events import ENVELOPE_VERSION, InvalidEnvelope, Message
+from service_kit.messaging.contract import ContractViolation
+from service_kit.messaging.envelope import ENVELOPE_VERSION, InvalidEnvelope, Message
 
 ENVELOPE_KEYS = {"id", "type", "occurred_at", "producer", "correlation_id", "payload", "version"}
 

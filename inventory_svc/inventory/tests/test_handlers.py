@@ -5,12 +5,12 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from service_kit.consumer import process_once
-from service_kit.events import Message
+from service_kit.messaging.consumer import process_once
+from service_kit.messaging.envelope import Message
 from service_kit.models import OutboxMessage
 from service_kit.testing import consume_now, dead_letter_errors
 
-from inventory import services, tasks
+from inventory import handlers, services
 from inventory.models import Product, Reservation
 
 from .factories import ProductFactory
@@ -45,7 +45,12 @@ def held_order():
 
 
 def test_handlers_are_tasks_named_after_their_messages():
-    assert (tasks.reserve_stock.name, tasks.commit_stock.name, tasks.release_stock.name, tasks.restock_order.name) == (
+    assert (
+        handlers.reserve_stock.name,
+        handlers.commit_stock.name,
+        handlers.release_stock.name,
+        handlers.restock_order.name,
+    ) == (
         "inventory.reserve",
         "inventory.commit",
         "inventory.release",
@@ -62,7 +67,7 @@ def test_reserve_holds_stock_and_replies_with_prices_and_total():
     ProductFactory(sku="B", price=Decimal("10.00"), on_hand=1)
     order_id = uuid.uuid4()
 
-    message = deliver(tasks.reserve_stock, reserve_payload(order_id, ("B", 1), ("A", 3)))
+    message = deliver(handlers.reserve_stock, reserve_payload(order_id, ("B", 1), ("A", 3)))
 
     assert stock_of("A") == (5, 3)
     assert stock_of("B") == (1, 1)
@@ -87,7 +92,7 @@ def test_reserve_out_of_stock_holds_nothing_and_replies_rejected_with_the_skus()
     ProductFactory(sku="B", on_hand=2, reserved=1)
     order_id = uuid.uuid4()
 
-    message = deliver(tasks.reserve_stock, reserve_payload(order_id, ("A", 1), ("B", 2)))
+    message = deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 1), ("B", 2)))
 
     assert stock_of("A") == (5, 0)
     assert stock_of("B") == (2, 1)
@@ -102,7 +107,7 @@ def test_reserve_of_an_unknown_product_replies_rejected_unknown_product():
     ProductFactory(sku="A", on_hand=5)
     order_id = uuid.uuid4()
 
-    deliver(tasks.reserve_stock, reserve_payload(order_id, ("A", 1), ("no-such-sku", 1)))
+    deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 1), ("no-such-sku", 1)))
 
     assert stock_of("A") == (5, 0)
     reply = OutboxMessage.objects.get()
@@ -117,10 +122,10 @@ def test_reserve_of_an_unknown_product_replies_rejected_unknown_product():
 @pytest.mark.django_db
 def test_same_reserve_message_delivered_twice_changes_nothing_the_second_time():
     ProductFactory(sku="A", on_hand=5)
-    message = message_for(tasks.reserve_stock, reserve_payload(uuid.uuid4(), ("A", 2)))
+    message = message_for(handlers.reserve_stock, reserve_payload(uuid.uuid4(), ("A", 2)))
 
-    assert process_once(tasks.reserve_stock.handler, message) is True
-    assert process_once(tasks.reserve_stock.handler, message) is False
+    assert process_once(handlers.reserve_stock.handler, message) is True
+    assert process_once(handlers.reserve_stock.handler, message) is False
 
     assert stock_of("A") == (5, 2)
     assert Reservation.objects.count() == 1
@@ -131,10 +136,10 @@ def test_same_reserve_message_delivered_twice_changes_nothing_the_second_time():
 def test_new_reserve_message_for_a_handled_order_replies_the_same_again_and_holds_stock_once():
     ProductFactory(sku="A", price=Decimal("4.00"), on_hand=5)
     order_id = uuid.uuid4()
-    deliver(tasks.reserve_stock, reserve_payload(order_id, ("A", 2)))
+    deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 2)))
     Product.objects.filter(sku="A").update(price=Decimal("99.00"))
 
-    second = deliver(tasks.reserve_stock, reserve_payload(order_id, ("A", 2)))
+    second = deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 2)))
 
     assert stock_of("A") == (5, 2)
     first_reply, second_reply = OutboxMessage.objects.order_by("id")
@@ -148,10 +153,10 @@ def test_new_reserve_message_for_a_handled_order_replies_the_same_again_and_hold
 def test_new_reserve_message_for_a_rejected_order_is_rejected_again_after_a_restock():
     ProductFactory(sku="A", on_hand=0)
     order_id = uuid.uuid4()
-    deliver(tasks.reserve_stock, reserve_payload(order_id, ("A", 1)))
+    deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 1)))
     services.product_restock(sku="A", quantity=10)
 
-    deliver(tasks.reserve_stock, reserve_payload(order_id, ("A", 1)))
+    deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 1)))
 
     assert stock_of("A") == (10, 0)
     replies = [(row.type, row.envelope["payload"]["skus"]) for row in OutboxMessage.objects.order_by("id")]
@@ -163,7 +168,7 @@ def test_new_reserve_message_for_a_rejected_order_is_rejected_again_after_a_rest
 
 @pytest.mark.django_db
 def test_commit_sells_the_held_stock_and_replies_nothing(held_order):
-    deliver(tasks.commit_stock, {"order_id": str(held_order)})
+    deliver(handlers.commit_stock, {"order_id": str(held_order)})
 
     assert Reservation.objects.get(order_id=held_order).status == "committed"
     assert stock_of("A") == (3, 0)
@@ -173,7 +178,7 @@ def test_commit_sells_the_held_stock_and_replies_nothing(held_order):
 
 @pytest.mark.django_db
 def test_release_gives_the_held_stock_back_and_replies_nothing(held_order):
-    deliver(tasks.release_stock, {"order_id": str(held_order)})
+    deliver(handlers.release_stock, {"order_id": str(held_order)})
 
     assert Reservation.objects.get(order_id=held_order).status == "released"
     assert stock_of("A") == (5, 0)
@@ -183,10 +188,10 @@ def test_release_gives_the_held_stock_back_and_replies_nothing(held_order):
 
 @pytest.mark.django_db
 def test_restock_after_commit_returns_the_sold_units_once(held_order):
-    deliver(tasks.commit_stock, {"order_id": str(held_order)})
+    deliver(handlers.commit_stock, {"order_id": str(held_order)})
 
-    deliver(tasks.restock_order, {"order_id": str(held_order)})
-    deliver(tasks.restock_order, {"order_id": str(held_order)})
+    deliver(handlers.restock_order, {"order_id": str(held_order)})
+    deliver(handlers.restock_order, {"order_id": str(held_order)})
 
     assert Reservation.objects.get(order_id=held_order).status == "returned"
     assert stock_of("A") == (5, 0)
@@ -196,19 +201,19 @@ def test_restock_after_commit_returns_the_sold_units_once(held_order):
 
 @pytest.mark.django_db
 def test_release_after_commit_leaves_the_sale_alone(held_order):
-    deliver(tasks.commit_stock, {"order_id": str(held_order)})
-    deliver(tasks.release_stock, {"order_id": str(held_order)})
+    deliver(handlers.commit_stock, {"order_id": str(held_order)})
+    deliver(handlers.release_stock, {"order_id": str(held_order)})
 
     assert Reservation.objects.get(order_id=held_order).status == "committed"
     assert stock_of("A") == (3, 0)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("task", [tasks.commit_stock, tasks.release_stock, tasks.restock_order])
+@pytest.mark.parametrize("task", [handlers.commit_stock, handlers.release_stock, handlers.restock_order])
 def test_settling_an_unknown_order_logs_and_writes_nothing(task, caplog):
     ProductFactory(sku="A", on_hand=4, reserved=1)
 
-    with caplog.at_level(logging.WARNING, logger="inventory.tasks"):
+    with caplog.at_level(logging.WARNING, logger="inventory.handlers"):
         deliver(task, {"order_id": str(uuid.uuid4())})
 
     assert stock_of("A") == (4, 1)
@@ -253,7 +258,7 @@ def valid_line() -> dict:
 def test_malformed_reserve_payload_is_dead_lettered_and_writes_nothing(payload):
     ProductFactory(sku="A", on_hand=5)
 
-    assert consume_now(tasks.reserve_stock, payload, producer="orders") == "dead_lettered"
+    assert consume_now(handlers.reserve_stock, payload, producer="orders") == "dead_lettered"
 
     assert stock_of("A") == (5, 0)
     assert not Reservation.objects.exists()
@@ -270,14 +275,14 @@ def test_reserve_takes_up_to_fifty_lines_of_up_to_a_thousand_units():
     for sku in skus:
         ProductFactory(sku=sku, price=Decimal("1.00"), on_hand=1000)
 
-    deliver(tasks.reserve_stock, reserve_payload(uuid.uuid4(), *[(sku, 1000) for sku in skus]))
+    deliver(handlers.reserve_stock, reserve_payload(uuid.uuid4(), *[(sku, 1000) for sku in skus]))
 
     assert stock_of("SKU-49") == (1000, 1000)
     assert OutboxMessage.objects.get().envelope["payload"]["total"] == "50000.00"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("task", [tasks.commit_stock, tasks.release_stock, tasks.restock_order])
+@pytest.mark.parametrize("task", [handlers.commit_stock, handlers.release_stock, handlers.restock_order])
 @pytest.mark.parametrize("payload", [{}, {"order_id": "abc"}, {"order_id": None}, {"order_id": ["x"]}])
 def test_malformed_settle_payload_is_dead_lettered_and_changes_nothing(task, payload, held_order, outbox):
     assert consume_now(task, payload, producer="orders") == "dead_lettered"
@@ -291,10 +296,10 @@ def test_malformed_settle_payload_is_dead_lettered_and_changes_nothing(task, pay
 @pytest.mark.django_db
 def test_reserve_task_consumes_an_envelope_once_per_message_id():
     ProductFactory(sku="A", on_hand=5)
-    message = message_for(tasks.reserve_stock, reserve_payload(uuid.uuid4(), ("A", 2)))
+    message = message_for(handlers.reserve_stock, reserve_payload(uuid.uuid4(), ("A", 2)))
 
-    first = tasks.reserve_stock.apply(args=[message.as_dict()]).get()
-    second = tasks.reserve_stock.apply(args=[message.as_dict()]).get()
+    first = handlers.reserve_stock.apply(args=[message.as_dict()]).get()
+    second = handlers.reserve_stock.apply(args=[message.as_dict()]).get()
 
     assert (first, second) == ("processed", "duplicate")
     assert stock_of("A") == (5, 2)

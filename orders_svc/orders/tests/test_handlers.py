@@ -5,13 +5,13 @@ from decimal import Decimal
 
 import pytest
 from celery import current_app
-from service_kit.consumer import process_once
-from service_kit.events import Message
+from service_kit.messaging.consumer import process_once
+from service_kit.messaging.envelope import Message
 from service_kit.models import OutboxMessage
 from service_kit.testing import consume_now, dead_letter_errors
 
+from orders.handlers import confirm_order, decline_order, reject_order, reserve_order
 from orders.models import CancelReason, Order, OrderStatus
-from orders.tasks import confirm_order, decline_order, reject_order, reserve_order
 
 from .factories import OrderFactory, OrderLineFactory
 

@@ -1,12 +1,12 @@
-"""Test-only message handlers, registered as Celery tasks the way a service's `<app>/tasks.py` does.
+"""Test-only message handlers, registered as Celery tasks the way a service's `<app>/handlers.py` does.
 
 Their effect is a reply through the outbox, in the consumer's transaction, as a real handler's is.
 """
 
 from rest_framework import serializers
-from service_kit.consumer import message_handler, payload_of
-from service_kit.events import Message
-from service_kit.outbox import outbox_enqueue
+from service_kit.messaging.consumer import message_handler, payload_of
+from service_kit.messaging.envelope import Message
+from service_kit.messaging.outbox import outbox_enqueue
 from service_kit.request_id import get_request_id
 
 REPLY_TYPE = "kit.effect_done"

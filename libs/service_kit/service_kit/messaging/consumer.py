@@ -1,29 +1,30 @@
-"""Idempotent consumers: the message id is recorded in the same transaction as its effect.
+"""The inbox: idempotent consumers that dedupe, retry, and dead-letter what keeps failing.
 
-`@message_handler("inventory.reserve")` makes a Celery task of that name whose body runs once per
-message id, retries with backoff on failure and, after the last retry, stores the message in the
-dead-letter table for an operator to inspect and replay. Nothing is dropped silently: a message the
-contract does not describe (an unknown type or version, a payload that breaks its schema) and a
-malformed envelope are dead letters at once, each with its reason.
+The message id is recorded in the same transaction as its effect. `@message_handler("inventory.reserve")`
+makes a Celery task of that name whose body runs once per message id, retries with backoff on failure
+and, after the last retry, stores the message in the dead-letter table (dead_letters.py) for an operator
+to inspect and replay. Nothing is dropped silently: a message the contract does not describe (an
+unknown type or version, a payload that breaks its schema) and a malformed envelope are dead letters at
+once, each with its reason.
 """
 
-import hashlib
-import json
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .conf import kit_settings
+from ..conf import kit_settings
+from ..models import ProcessedMessage
+from ..request_id import reset_request_id, set_request_id
 from .contract import ContractViolation, contract
-from .events import InvalidEnvelope, Message
-from .models import DeadLetter, ProcessedMessage
-from .outbox import handling, outbox_send_answers, outbox_store, receipt_store
-from .request_id import reset_request_id, set_request_id
+from .dead_letters import dead_letter_now, dead_letter_record, malformed_message_id
+from .envelope import InvalidEnvelope, Message
+from .outbox import handling, outbox_send_answers
+from .receipts import receipt_store
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +72,6 @@ def contract_refusal(task_name: str, message: Message) -> str | None:
     return None
 
 
-def malformed_message_id(envelope: Any) -> str:
-    """The dead letter id of an envelope without a usable id: a hash of its body, so each malformed
-    envelope has a dead letter of its own and the same one delivered again joins it."""
-    body = json.dumps(envelope, sort_keys=True, default=str)
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "malformed-envelope:" + hashlib.sha256(body.encode()).hexdigest()))
-
-
 def _record_processed(message: Message) -> bool:
     """Record the message id, or find it recorded already (False): one statement, no savepoint.
 
@@ -112,24 +106,6 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
         reset_request_id(token)
 
 
-def dead_letter_record(*, envelope, message_id, message_type: str, error: str) -> None:
-    """Store a failed message once: a redelivered copy failing again joins the open dead letter."""
-    if DeadLetter.objects.filter(message_id=message_id, type=message_type, replayed_at__isnull=True).exists():
-        return
-    DeadLetter.objects.create(message_id=message_id, type=message_type, envelope=envelope, error=error[:5000])
-
-
-def dead_letter_now(message: Message, envelope, error: str) -> str:
-    """Dead-letter a message no retry can mend, with its receipt (it did arrive), in one transaction."""
-    with transaction.atomic():
-        dead_letter_record(envelope=envelope, message_id=message.id, message_type=message.type, error=error)
-        receipt_store(message, dead_lettered=True)
-    logger.error(
-        "message dead-lettered", extra={"message_type": message.type, "message_id": message.id, "error": error}
-    )
-    return "dead_lettered"
-
-
 def consume(task, handler: Callable[[Message], None], envelope) -> str:
     try:
         message = Message.from_dict(envelope)
@@ -160,35 +136,17 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
         extra = {"message_type": message.type, "message_id": message.id, "error": repr(exc), "retries": retries}
         if retries < kit_settings.MESSAGE_MAX_RETRIES:
             logger.warning("message failed; retrying", extra=extra)
-            raise task.retry(exc=exc, countdown=min(2**retries, kit_settings.MESSAGE_MAX_BACKOFF)) from None
+            # The backoff of Celery's `retry_backoff` (1, 2, 4 ... s, capped), without jitter. Not its
+            # `autoretry_for`: once retries run out that fails the task, where this consumer dead-letters
+            # the message, or keeps it alive while the database is down.
+            countdown = get_exponential_backoff_interval(
+                factor=1, retries=retries, maximum=kit_settings.MESSAGE_MAX_BACKOFF, full_jitter=False
+            )
+            raise task.retry(exc=exc, countdown=countdown) from None
         try:
-            dead_letter_record(envelope=envelope, message_id=message.id, message_type=message.type, error=repr(exc))
+            return dead_letter_now(message, envelope, repr(exc), extra={"retries": retries})
         except Exception:  # the database itself is down: keep the message alive rather than lose it
             logger.exception("could not dead-letter; retrying later", extra=extra)
             raise task.retry(exc=exc, countdown=kit_settings.MESSAGE_MAX_BACKOFF, max_retries=None) from None
-        logger.error("message dead-lettered", extra=extra)
-        receipt_store(message, dead_lettered=True)
-        return "dead_lettered"
     finally:
         reset_request_id(token)
-
-
-class Unreplayable(ValueError):
-    """A dead letter whose envelope can never be read: replaying it cannot help, so it was closed."""
-
-
-def dead_letter_replay(*, dead_letter: DeadLetter) -> None:
-    """Send a dead-lettered message again, through this service's outbox.
-
-    Its receipt goes to the message's producer, not to this service, so the row expects none: the relay
-    would otherwise send it again and again. An envelope that can never be read is not sent: the dead
-    letter is closed with the reason, and Unreplayable says so."""
-    try:
-        message = Message.from_dict(dead_letter.envelope)
-    except InvalidEnvelope as exc:
-        resolution = f"not replayable: the envelope can never be read ({exc})"
-        DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now(), resolution=resolution[:300])
-        raise Unreplayable(resolution) from exc
-    with transaction.atomic():
-        outbox_store(message, expects_receipt=False)
-        DeadLetter.objects.filter(pk=dead_letter.pk).update(replayed_at=timezone.now(), resolution="replayed")

@@ -1,9 +1,11 @@
-"""The versioned message envelope every service sends and receives (contracts/asyncapi.yaml's Envelope)."""
+"""The Message envelope: the versioned wrapper of every message sent or received (the contract's Envelope)."""
 
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from .contract import contract
 
 # The version of a message type's payload when its producer names none.
 ENVELOPE_VERSION = 1
@@ -29,8 +31,6 @@ class Message:
     @property
     def destination(self) -> str:
         """The queue of the message's type, from the contract."""
-        from .contract import contract
-
         return contract().queue_of(self.type)
 
     def as_dict(self) -> dict[str, Any]:

@@ -1,9 +1,9 @@
-"""The message contract: contracts/asyncapi.yaml, the platform's published language, read once.
+"""The written contract: contracts/asyncapi.yaml, the platform's published language, read once.
 
-For every message type and version it gives the queue the message travels on (the channel's
-address: the route comes from the contract, never from the type's spelling), the services that send
-and receive it, and the JSON Schema its payload must satisfy. The outbox refuses to send a message
-the contract does not describe; a consumer dead-letters one.
+It is also the routing table: for every message type and version it gives the queue the message
+travels on (its channel's address: the route comes from the contract, never from the type's
+spelling), the services that send and receive it, and the JSON Schema its payload must satisfy. The
+outbox refuses to send a message the contract does not describe; a consumer dead-letters one.
 """
 
 import functools
@@ -16,7 +16,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from .conf import kit_settings
+from ..conf import kit_settings
 
 CONTRACT_URI = "urn:shop-platform:contract"
 

@@ -3,11 +3,11 @@
 import logging
 from collections.abc import Callable
 
-from service_kit.consumer import message_handler, payload_of
-from service_kit.events import Message
+from service_kit.messaging.consumer import message_handler, payload_of
+from service_kit.messaging.envelope import Message
 
 from . import services
-from .events import OrderPayload, ReservePayload
+from .messages import OrderPayload, ReservePayload
 from .models import Reservation
 
 logger = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """Handlers of the saga's requests to payments_svc: check the payload, call one service."""
 
-from service_kit.consumer import message_handler, payload_of
-from service_kit.events import Message
+from service_kit.messaging.consumer import message_handler, payload_of
+from service_kit.messaging.envelope import Message
 
-from .events import ChargePayload, RefundPayload
+from .messages import ChargePayload, RefundPayload
 from .services import payment_charge_and_reply, payment_refund
 
 

@@ -1,9 +1,9 @@
 """Handlers of the saga's replies to orders_svc: check the payload, call one service."""
 
-from service_kit.consumer import message_handler, payload_of
-from service_kit.events import Message
+from service_kit.messaging.consumer import message_handler, payload_of
+from service_kit.messaging.envelope import Message
 
-from .events import PaymentDeclinedPayload, PaymentSucceededPayload, StockRejectedPayload, StockReservedPayload
+from .messages import PaymentDeclinedPayload, PaymentSucceededPayload, StockRejectedPayload, StockReservedPayload
 from .services import order_mark_declined, order_mark_paid, order_mark_rejected, order_mark_reserved
 
 

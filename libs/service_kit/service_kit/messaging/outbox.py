@@ -1,0 +1,131 @@
+"""Transactional outbox: write inside the caller's transaction, publish after.
+
+`outbox_enqueue` stores the message with the change that causes it; right after commit the message
+is sent and its row marked sent in one statement (`outbox_send_committed`). What that leaves unsent
+(a crash between commit and publish, a broker outage) the relay sends (relay.py), and what gets no
+receipt it sends again (receipts.py says when a message counts as received).
+"""
+
+import contextlib
+import contextvars
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from celery import current_app
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..conf import kit_settings
+from ..models import OutboxMessage
+from ..request_id import get_request_id
+from .contract import contract
+from .envelope import Message
+
+logger = logging.getLogger(__name__)
+
+# The id of the message being handled in this context: what the messages written meanwhile answer.
+_handling: contextvars.ContextVar[str | None] = contextvars.ContextVar("handling", default=None)
+
+
+@contextlib.contextmanager
+def handling(message_id: str):
+    """Messages stored inside are recorded as caused by this message (see `outbox_send_answers`)."""
+    token = _handling.set(message_id)
+    try:
+        yield
+    finally:
+        _handling.reset(token)
+
+
+def outbox_enqueue(
+    *, type: str, payload: dict[str, Any], correlation_id: str | None = None, message_id: str | None = None
+) -> Message:
+    """Store a message for `type`'s queue; it leaves only if the caller's transaction commits.
+
+    The message is held to the contract first, at its type's latest version: a type the contract does
+    not let this service send, or a payload that breaks its schema, raises ContractViolation and so
+    rolls the caller's change back rather than send what no consumer would accept."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox_enqueue must run inside the transaction of the change it reports")
+    version = contract().latest_version(type)
+    contract().check_outgoing(type=type, version=version, payload=payload, producer=kit_settings.SERVICE_NAME)
+    message = Message(
+        type=type,
+        payload=payload,
+        producer=kit_settings.SERVICE_NAME,
+        correlation_id=correlation_id or get_request_id(),
+        version=version,
+        **({"id": message_id} if message_id else {}),
+    )
+    return outbox_store(message)
+
+
+def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
+    row = OutboxMessage.objects.create(
+        message_id=message.id,
+        type=message.type,
+        envelope=message.as_dict(),
+        expects_receipt=expects_receipt,
+        caused_by=_handling.get(),
+    )
+    transaction.on_commit(lambda: outbox_send_committed(row), robust=True)
+    return message
+
+
+def broker_send(envelope: dict[str, Any]) -> None:
+    """Send one envelope as a Celery task named by its type, to the owning service's queue."""
+    message = Message.from_dict(envelope)
+    current_app.send_task(message.type, args=[envelope], queue=message.destination, task_id=message.id, retry=False)
+
+
+def outbox_mark_sent(pks: Iterable[int], *, unsent_only: bool = False) -> None:
+    """Mark rows sent now, one attempt more each: one UPDATE for the whole batch (none for no rows).
+
+    `unsent_only` leaves alone a row that something else sent and marked meanwhile, so its attempts are
+    not counted twice."""
+    pks = list(pks)
+    if not pks:
+        return
+    rows = OutboxMessage.objects.filter(pk__in=pks)
+    if unsent_only:
+        rows = rows.filter(sent_at__isnull=True)
+    rows.update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+
+
+def outbox_send_committed(row: OutboxMessage) -> None:
+    """Right after commit: send the row's message and mark it sent, one statement and no transaction.
+
+    On a broker error the row stays unsent, with the error, for the relay's next sweep."""
+    try:
+        broker_send(row.envelope)
+    except Exception as exc:  # the broker is down or refusing: the relay sends it later
+        OutboxMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_error=repr(exc)[:1000])
+        logger.warning("outbox publish failed", extra={"message_type": row.type, "error": repr(exc)})
+        return
+    outbox_mark_sent([row.pk], unsent_only=True)
+
+
+def outbox_send_again(rows: Iterable[OutboxMessage]) -> int:
+    """Send the given rows again as they are (same message ids, so receivers that had them ignore them).
+
+    The rows sent are marked sent in one statement, also when a later one fails to go."""
+    sent: list[int] = []
+    try:
+        for row in rows:
+            broker_send(row.envelope)
+            sent.append(row.pk)
+    finally:
+        outbox_mark_sent(sent)
+    return len(sent)
+
+
+def outbox_send_answers(message: Message) -> int:
+    """Send again the reply that handling a request wrote (its contract's `reply`): a duplicate of a
+    request is answered with the first reply, whose first copy may have been lost."""
+    answers = contract().spec(message.type, message.version).replies
+    if not answers:
+        return 0
+    rows = OutboxMessage.objects.filter(caused_by=message.id, type__in=answers).order_by("id")
+    return outbox_send_again(rows)

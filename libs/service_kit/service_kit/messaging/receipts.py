@@ -1,0 +1,100 @@
+"""Delivery receipts: a consumer stores one per message, the relay sends them in batches, the producer
+receives them and stops sending the message again.
+
+Each consumer answers every message (processed, a duplicate, or dead-lettered) with a receipt, stored
+in its own outbox in the transaction that processed the message; the relay sends the receipts it finds,
+many in one task (`<producer>.receipt` on the producer's receipts queue, so they never wait behind its
+saga messages). The producer's `<service>.receipt` task marks its rows acknowledged, and those the
+consumer dead-lettered as such.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from ..conf import kit_settings
+from ..models import OutboxMessage
+from .contract import contract
+from .envelope import Message
+from .outbox import broker_send, outbox_mark_sent
+
+logger = logging.getLogger(__name__)
+
+RECEIPT_SUFFIX = ".receipt"
+
+
+def receipts_queue(service: str) -> str:
+    """The queue of a service's receipts (from the contract), beside its own: a backlog of saga messages
+    never delays them."""
+    return contract().queue_of(f"{service}{RECEIPT_SUFFIX}")
+
+
+def receipt_store(message: Message, *, dead_lettered: bool = False) -> None:
+    """Record that a message arrived (processed, a duplicate, or dead-lettered), for the relay to tell its
+    producer. Inside the transaction that processed it, the receipt exists exactly when its effect does."""
+    receipt = Message(
+        type=f"{message.producer}{RECEIPT_SUFFIX}",
+        payload={"message_id": message.id, "dead_lettered": dead_lettered},
+        producer=kit_settings.SERVICE_NAME,
+        correlation_id=message.correlation_id,
+    )
+    OutboxMessage.objects.create(
+        message_id=receipt.id, type=receipt.type, envelope=receipt.as_dict(), expects_receipt=False
+    )
+
+
+def receipts_send(*, limit: int = 1000) -> int:
+    """Send the stored receipts, one task per producer carrying all of theirs, to its receipts queue."""
+    sent: list[int] = []
+    with transaction.atomic():
+        rows = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, type__endswith=RECEIPT_SUFFIX)
+            .order_by("id")[:limit]
+        )
+        by_type: dict[str, list[OutboxMessage]] = {}
+        for row in rows:
+            by_type.setdefault(row.type, []).append(row)
+        for type, batch in by_type.items():
+            payload = {
+                "message_ids": [row.envelope["payload"]["message_id"] for row in batch],
+                "dead_lettered": [
+                    row.envelope["payload"]["message_id"]
+                    for row in batch
+                    if row.envelope["payload"].get("dead_lettered")
+                ],
+            }
+            try:
+                contract().check_outgoing(type=type, version=1, payload=payload, producer=kit_settings.SERVICE_NAME)
+                envelope = Message(type=type, payload=payload, producer=kit_settings.SERVICE_NAME).as_dict()
+                broker_send(envelope)
+            except Exception as exc:  # the broker is down: the next sweep tries again
+                logger.warning("receipts not sent", extra={"message_type": type, "error": repr(exc)})
+                break
+            sent.extend(row.pk for row in batch)
+        outbox_mark_sent(sent)
+    return len(sent)
+
+
+def outbox_acknowledge(*, message_ids: list[str], dead_lettered: list[str] = ()) -> int:
+    """Consumers' receipts for messages of this service: the relay stops sending them. Those the consumer
+    dead-lettered are marked so: asking again cannot help them, an operator can."""
+    if dead_lettered:
+        OutboxMessage.objects.filter(message_id__in=dead_lettered).update(dead_lettered=True)
+    return OutboxMessage.objects.filter(message_id__in=message_ids, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now()
+    )
+
+
+# Named after this service, so found by the app factory's discovery of this module, not by the services'.
+@shared_task(name=f"{kit_settings.SERVICE_NAME}{RECEIPT_SUFFIX}", ignore_result=True)
+def receipts_receive(envelope: dict) -> None:
+    """The `<service>.receipt` task: a consumer's receipts for messages this service sent; stop sending
+    them again."""
+    payload = envelope["payload"]
+    outbox_acknowledge(
+        message_ids=payload.get("message_ids") or [payload["message_id"]],
+        dead_lettered=payload.get("dead_lettered", []),
+    )
