@@ -29,7 +29,9 @@ from .config import ROOT, SERVICES, StackConfig
 from .processes import VENV_BIN, postgres_bin, run_as, service_env
 
 SETUP_COMMANDS = {
+    # jwt_keys first: the signing key pair the web signs with and the other services verify with.
     "users": [
+        ["jwt_keys"],
         ["migrate", "--noinput"],
         ["collectstatic", "--noinput"],
         ["ensure_staff"],
@@ -242,7 +244,7 @@ class Stack:
             self.ensure_database(service)
         self.wait_tcp("redis", self.cfg.redis_port)
         log("migrating, collecting static files, seeding")
-        self.setup_service("users")  # first: it makes the signing key pair the others verify with
+        self.setup_service("users")  # first: `jwt_keys` makes the key pair the others verify with
         with ThreadPoolExecutor(max_workers=3) as pool:
             list(pool.map(self.setup_service, SERVICES[1:]))
         self.start("app:*", "edge:*")

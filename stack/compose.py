@@ -36,7 +36,12 @@ IMAGE_PROVIDED = {"PATH"}
 # What `python -m stack up` runs once per service (its SETUP_COMMANDS), less collectstatic: each image is built
 # with its static files.
 MIGRATE_COMMANDS = {
-    "users": [["migrate", "--noinput"], ["ensure_staff"], ["ensure_service_client", "--scope", "reconcile:read"]],
+    "users": [
+        ["jwt_keys"],
+        ["migrate", "--noinput"],
+        ["ensure_staff"],
+        ["ensure_service_client", "--scope", "reconcile:read"],
+    ],
     "inventory": [["migrate", "--noinput"], ["ensure_staff"], ["seed_demo"]],
     "orders": [["migrate", "--noinput"], ["ensure_staff"]],
     "payments": [["migrate", "--noinput"], ["ensure_staff"]],
