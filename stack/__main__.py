@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import compose, render
 from .config import ROOT, SERVICES, StackConfig
-from .processes import VENV_BIN, postgres_bin, run_as, service_env
+from .processes import VENV_BIN, NativeValues, postgres_bin, run_as, service_env
 
 SETUP_COMMANDS = {
     # jwt_keys first: the signing key pair the web signs with and the other services verify with.
@@ -186,7 +186,7 @@ class Stack:
 
     def setup_env(self, service: str) -> dict[str, str]:
         """A service's environment plus what its set-up commands need: the staff account, the service client."""
-        env = {**os.environ, **service_env(self.cfg, service)}
+        env = {**os.environ, **service_env(NativeValues(self.cfg), service)}
         env.update(ADMIN_EMAIL=self.cfg.admin_email, ADMIN_PASSWORD=self.cfg.admin_password)
         env.update(SERVICE_CLIENT_ID=self.cfg.service_client_id, SERVICE_CLIENT_SECRET=self.cfg.service_client_secret)
         return env
@@ -194,7 +194,7 @@ class Stack:
     def manage_command(self, service: str, args: list[str]) -> int:
         """`manage.py <args>` of one service, its output passed through; the exit status."""
         argv = [str(VENV_BIN / "python"), "manage.py", *args]
-        env = {**os.environ, **service_env(self.cfg, service)}
+        env = {**os.environ, **service_env(NativeValues(self.cfg), service)}
         return subprocess.run(argv, cwd=ROOT / f"{service}_svc", env=env).returncode
 
     def manage(self, service: str, args: list[str]) -> None:
