@@ -14,21 +14,34 @@ from service_kit.settings import (
     spectacular,
 )
 
+# GENERAL: the service's name, and each setting built from it, said here rather than read from the
+# environment (see service_kit/settings.py).
 SERVICE_NAME = "orders"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# GENERAL
 SECRET_KEY = env("DJANGO_SECRET_KEY", f"django-insecure-dev-only-{SERVICE_NAME}")
+
+# APPS
 INSTALLED_APPS = [*INSTALLED_APPS, "orders"]
+
+# DATABASES
 DATABASES = {"default": database(SERVICE_NAME)}
+
+# STATIC FILES: each service under its own prefix.
 STATIC_URL = f"/static/{SERVICE_NAME}/"
 STATIC_ROOT = env("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
-# Four admins share one host: each keeps its own cookies, so signing in to one keeps the others.
+
+# SECURITY: four admins share one host: each keeps its own cookies, so signing in to one keeps the others.
 SESSION_COOKIE_NAME = f"{SERVICE_NAME}_sessionid"
 CSRF_COOKIE_NAME = f"{SERVICE_NAME}_csrftoken"
+
 # API SCHEMA: the order collection is the prefix itself, so keep "orders" in operation ids and tags.
 SPECTACULAR_SETTINGS = spectacular(SERVICE_NAME, path_prefix="/api/")
+
+# CELERY: the service's own queue.
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+
+# LOGGING
 LOGGING = logging_config(SERVICE_NAME)
 
 # CACHES: in Redis, so the per-user rate limit holds across every web worker.
