@@ -13,6 +13,6 @@ access_log_format = (
     '"bytes": "%(B)s", "duration_ms": %(M)s}'
 )
 
-# "<service>-web" in `ps` and the logs: named here, so the web command is the same for every service (and is
-# the one image's CMD as it is).
+# gunicorn's name for its processes ("<service>-web", what --name set): given here, so the web command is the
+# same for every service and is the image's CMD as it is.
 proc_name = f"{os.environ.get('SERVICE_NAME', 'service')}-web"
