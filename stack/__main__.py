@@ -26,19 +26,7 @@ from pathlib import Path
 
 from . import compose, render
 from .config import ROOT, SERVICES, StackConfig
-from .processes import VENV_BIN, postgres_bin, run_as, service_env
-
-SETUP_COMMANDS = {
-    "users": [
-        ["migrate", "--noinput"],
-        ["collectstatic", "--noinput"],
-        ["ensure_staff"],
-        ["ensure_service_client", "--scope", "reconcile:read"],
-    ],
-    "inventory": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"], ["seed_demo"]],
-    "orders": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
-    "payments": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_staff"]],
-}
+from .processes import SETUP_COMMANDS, VENV_BIN, NativeValues, postgres_bin, run_as, service_env
 
 
 def pg_user_can_enter(user: str, folder: Path) -> bool:
@@ -184,7 +172,7 @@ class Stack:
 
     def setup_env(self, service: str) -> dict[str, str]:
         """A service's environment plus what its set-up commands need: the staff account, the service client."""
-        env = {**os.environ, **service_env(self.cfg, service)}
+        env = {**os.environ, **service_env(NativeValues(self.cfg), service)}
         env.update(ADMIN_EMAIL=self.cfg.admin_email, ADMIN_PASSWORD=self.cfg.admin_password)
         env.update(SERVICE_CLIENT_ID=self.cfg.service_client_id, SERVICE_CLIENT_SECRET=self.cfg.service_client_secret)
         return env
@@ -192,7 +180,7 @@ class Stack:
     def manage_command(self, service: str, args: list[str]) -> int:
         """`manage.py <args>` of one service, its output passed through; the exit status."""
         argv = [str(VENV_BIN / "python"), "manage.py", *args]
-        env = {**os.environ, **service_env(self.cfg, service)}
+        env = {**os.environ, **service_env(NativeValues(self.cfg), service)}
         return subprocess.run(argv, cwd=ROOT / f"{service}_svc", env=env).returncode
 
     def manage(self, service: str, args: list[str]) -> None:
@@ -242,7 +230,7 @@ class Stack:
             self.ensure_database(service)
         self.wait_tcp("redis", self.cfg.redis_port)
         log("migrating, collecting static files, seeding")
-        self.setup_service("users")  # first: it makes the signing key pair the others verify with
+        self.setup_service("users")  # first: `jwt_keys` makes the key pair the others verify with
         with ThreadPoolExecutor(max_workers=3) as pool:
             list(pool.map(self.setup_service, SERVICES[1:]))
         self.start("app:*", "edge:*")

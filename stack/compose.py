@@ -7,22 +7,28 @@ command with the same environment variable names; only the values differ (Compos
 """
 
 import shlex
-from collections import defaultdict
 
 import yaml
 
-from .config import ROOT, SERVICES, StackConfig
-from .processes import Process, app_processes, service_env
-from .render import fill_template, nginx_values
+from .config import SERVICES
+from .processes import (
+    CONTAINER_WEB_PORT,
+    SETUP_COMMANDS,
+    WEB_HEALTHCHECK,
+    Process,
+    app_processes,
+    service_env,
+)
+from .render import fill_template
 
 PROJECT = "shop-platform"
-WEB_PORT = 8000
+WEB_PORT = CONTAINER_WEB_PORT
 FLOWER_PORT = 5555
 GATEWAY_LISTEN = 8080
 # Inside a container: only the Compose network reaches these ports, and nginx alone is published.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 REDIS_URL = "redis://redis:6379/0"
-STATIC_ROOT = "/app/static"  # the images' STATIC_ROOT: collectstatic runs at build time
+STATIC_ROOT = "/app/static"  # the image's STATIC_ROOT: collectstatic runs at build time
 KEYS_DIR = "/keys"  # users_svc's signing key pair, in a named volume
 JWKS_URL = f"http://users-web:{WEB_PORT}/api/users/jwks/"
 SERVICE_CLIENT_ID = "${SERVICE_CLIENT_ID:-orders-reconciler}"
@@ -30,16 +36,10 @@ NGINX_IMAGE = "nginx:1.27"
 POSTGRES_IMAGE = "postgres:15"
 REDIS_IMAGE = "redis:7"
 
-# Native variables an image provides itself: PATH finds the programs installed in the image.
-IMAGE_PROVIDED = {"PATH"}
-
-# What `python -m stack up` runs once per service (its SETUP_COMMANDS), less collectstatic: each image is built
-# with its static files.
+# The set-up commands of the process list, less collectstatic: the image is built with its static files.
 MIGRATE_COMMANDS = {
-    "users": [["migrate", "--noinput"], ["ensure_staff"], ["ensure_service_client", "--scope", "reconcile:read"]],
-    "inventory": [["migrate", "--noinput"], ["ensure_staff"], ["seed_demo"]],
-    "orders": [["migrate", "--noinput"], ["ensure_staff"]],
-    "payments": [["migrate", "--noinput"], ["ensure_staff"]],
+    service: [command for command in commands if command[0] != "collectstatic"]
+    for service, commands in SETUP_COMMANDS.items()
 }
 
 HEADER = """\
@@ -53,80 +53,72 @@ def required(name: str) -> str:
     return f"${{{name}:?see .env.example}}"
 
 
-def service_values(service: str) -> dict[str, str]:
-    """Compose values of every variable the native stack gives a service's processes."""
-    gateway_port = f"${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}"
-    password = required(f"{service.upper()}_DB_PASSWORD")
-    return {
-        "SERVICE_NAME": service,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_SECRET_KEY": required(f"{service.upper()}_SECRET_KEY"),
+class ComposeValues:
+    """Compose's values of the process list's environment table (stack/processes.py: service_env): Compose
+    service names on their container ports, secrets and tunables from .env. Nothing here reads this machine's
+    environment or var/, so the generated file is the same everywhere."""
+
+    def secret_key(self, service: str) -> str:
+        return required(f"{service.upper()}_SECRET_KEY")
+
+    def allowed_hosts(self, service: str) -> str:
         # The service's own Compose name too: users-web is asked for its JWKS under that name.
-        "DJANGO_ALLOWED_HOSTS": f"${{DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}},{service}-web",
-        "DJANGO_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
-        "DATABASE_URL": f"postgres://{service}:{password}@{service}-db:5432/{service}",
-        "REDIS_URL": REDIS_URL,
-        "JWT_PUBLIC_KEY_FILE": f"{KEYS_DIR}/jwt_public.pem",
-        "JWT_PRIVATE_KEY_FILE": f"{KEYS_DIR}/jwt_private.pem",
-        "STATIC_ROOT": STATIC_ROOT,
-        "WEB_BIND": f"{ALL_INTERFACES}:{WEB_PORT}",
-        "WEB_WORKERS": "${WEB_WORKERS:-2}",
-        "WORKER_POOL": "${WORKER_POOL:-threads}",
-        "WORKER_CONCURRENCY": "${WORKER_CONCURRENCY:-4}",
+        return f"${{DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}},{service}-web"
+
+    def csrf_trusted_origins(self) -> str:
+        port = f"${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}"
+        return f"http://127.0.0.1:{port},http://localhost:{port}"
+
+    def database_url(self, service: str) -> str:
+        return f"postgres://{service}:{required(f'{service.upper()}_DB_PASSWORD')}@{service}-db:5432/{service}"
+
+    def redis_url(self) -> str:
+        return REDIS_URL
+
+    def token_keys(self, service: str) -> dict[str, str]:
+        # Only users_svc mounts the key volume; the others fetch its public key over HTTP.
+        if service == "users":
+            return {
+                "JWT_PUBLIC_KEY_FILE": f"{KEYS_DIR}/jwt_public.pem",
+                "JWT_PRIVATE_KEY_FILE": f"{KEYS_DIR}/jwt_private.pem",
+            }
+        return {"JWT_JWKS_URL": JWKS_URL}
+
+    def static_root(self, service: str) -> str:
+        return STATIC_ROOT
+
+    def web_bind(self, service: str) -> str:
+        return f"{ALL_INTERFACES}:{WEB_PORT}"
+
+    def tunable(self, name: str, default: str) -> str:
+        return f"${{{name}:-{default}}}"
+
+    def worker_host(self) -> str:
         # Celery's %h is the container's host name, so scaled workers get distinct node names.
-        "WORKER_HOST": "%h",
-        "PYTHONUNBUFFERED": "1",
-        # orders_svc's reconciliation: the other services' web containers, and its service client.
-        "USERS_INTERNAL_URL": f"http://users-web:{WEB_PORT}",
-        "INVENTORY_INTERNAL_URL": f"http://inventory-web:{WEB_PORT}",
-        "PAYMENTS_INTERNAL_URL": f"http://payments-web:{WEB_PORT}",
-        "SERVICE_CLIENT_ID": SERVICE_CLIENT_ID,
-        "SERVICE_CLIENT_SECRET": required("SERVICE_CLIENT_SECRET"),
-    }
+        return "%h"
+
+    def internal_url(self, service: str) -> str:
+        return f"http://{service}-web:{WEB_PORT}"
+
+    def service_client(self) -> dict[str, str]:
+        return {"SERVICE_CLIENT_ID": SERVICE_CLIENT_ID, "SERVICE_CLIENT_SECRET": required("SERVICE_CLIENT_SECRET")}
+
+    def flower(self) -> dict[str, str]:
+        return {
+            "FLOWER_ADDRESS": ALL_INTERFACES,
+            "FLOWER_PORT": str(FLOWER_PORT),
+            "FLOWER_BASIC_AUTH": f"${{FLOWER_USER:-flower}}:{required('FLOWER_PASSWORD')}",
+        }
+
+    def runtime(self) -> dict[str, str]:
+        return {}  # the image's own PATH finds its programs
 
 
-FLOWER_VALUES = {
-    "REDIS_URL": REDIS_URL,
-    "FLOWER_ADDRESS": ALL_INTERFACES,
-    "FLOWER_PORT": str(FLOWER_PORT),
-    "FLOWER_BASIC_AUTH": f"${{FLOWER_USER:-flower}}:{required('FLOWER_PASSWORD')}",
-}
-
-
-def compose_env(native: dict[str, str], values: dict[str, str], *, service: str | None) -> dict[str, str]:
-    """The native variable names with Compose values; a name without one fails the generation."""
-    env = {}
-    for name in native:
-        if name in IMAGE_PROVIDED:
-            continue
-        if name == "JWT_PUBLIC_KEY_FILE" and service not in (None, "users"):
-            # Only users_svc mounts the key volume; the others fetch its public key over HTTP.
-            env["JWT_JWKS_URL"] = JWKS_URL
-            continue
-        env[name] = values[name]
-    return env
-
-
-class _NamesOnly(StackConfig):
-    """A StackConfig whose secrets are blanks: the process list's names and commands, without writing var/."""
-
-    @property
-    def secrets(self) -> dict[str, str]:
-        return defaultdict(str)
-
-
-def _names_only() -> StackConfig:
-    return _NamesOnly(var=ROOT / "var", port_base=18000, gateway_port=GATEWAY_LISTEN)
+VALUES = ComposeValues()
 
 
 def python_check(code: str) -> list[str]:
     return ["CMD", "python", "-c", code]
-
-
-def web_healthcheck(service: str) -> list[str]:
-    """The check of a web container; each service's Dockerfile has the same HEALTHCHECK."""
-    url = f"http://127.0.0.1:{WEB_PORT}/api/{service}/health/"
-    return python_check(f"import urllib.request; urllib.request.urlopen('{url}', timeout=4)")
 
 
 RELAY_HEALTHCHECK = python_check(
@@ -149,8 +141,10 @@ def healthy(*names: str) -> dict:
 
 
 def image(service: str) -> dict:
-    # Web, worker, relay and migrate share one image: each declares the same build, built once and cached.
-    return {"image": f"{PROJECT}/{service}-svc", "build": {"context": ".", "dockerfile": f"{service}_svc/Dockerfile"}}
+    # One Dockerfile for the four services, the service a build argument. A service's web, worker, relay and
+    # migrate share its image: each declares the same build, built once and cached.
+    build = {"context": ".", "dockerfile": "Dockerfile", "args": {"SERVICE": service}}
+    return {"image": f"{PROJECT}/{service}-svc", "build": build}
 
 
 def key_volume(service: str) -> dict:
@@ -182,9 +176,10 @@ def redis() -> dict:
     }
 
 
-def migrate(cfg: StackConfig, service: str) -> dict:
-    """The one-shot set-up of a service: migrations, the staff account, demo data; web and worker wait for it."""
-    env = compose_env(service_env(cfg, service), service_values(service), service=service)
+def migrate(service: str) -> dict:
+    """The one-shot set-up of a service: its key pair (users), migrations, the staff account, demo data; web and
+    worker wait for it."""
+    env = service_env(VALUES, service)
     # As natively, the set-up commands also get the staff account's credentials.
     env.update(ADMIN_EMAIL="${ADMIN_EMAIL:-admin@example.com}", ADMIN_PASSWORD=required("ADMIN_PASSWORD"))
     if service == "users":
@@ -200,46 +195,47 @@ def migrate(cfg: StackConfig, service: str) -> dict:
     }
 
 
+# The checks of the app containers, by the process's role.
+HEALTHCHECKS = {
+    "web": healthcheck(["CMD", *WEB_HEALTHCHECK]),
+    "worker": healthcheck(
+        ["CMD-SHELL", "celery --app config inspect ping --destination $${SERVICE_NAME}@$$HOSTNAME --timeout 10"],
+        interval=30,
+        timeout=20,
+    ),
+    "relay": healthcheck(RELAY_HEALTHCHECK, interval=30, timeout=20),
+    "flower": healthcheck(FLOWER_HEALTHCHECK),
+}
+
+
 def app_container(process: Process) -> dict:
     """One app process of the native list as a container: same command, same variable names."""
-    if process.name == "flower":
-        env = compose_env(process.env, FLOWER_VALUES, service=None)
+    env = process.env
+    if process.service:
         container = {
-            "image": f"{PROJECT}/flower",
-            "build": {"context": ".", "dockerfile": "stack/flower.Dockerfile"},
+            **image(process.service),
+            "command": [fill_template(part, env) for part in process.command],
+            "environment": env,
+            **key_volume(process.service),
+            "depends_on": {
+                f"{process.service}-migrate": {"condition": "service_completed_successfully"},
+                **healthy(f"{process.service}-db", "redis"),
+            },
+        }
+    else:  # the platform's own: Flower, on the broker alone
+        container = {
+            "image": f"{PROJECT}/{process.role}",
+            "build": {"context": ".", "dockerfile": f"stack/{process.role}.Dockerfile"},
             "command": [fill_template(part, env) for part in process.command],
             "environment": env,
             "depends_on": healthy("redis"),
-            "healthcheck": healthcheck(FLOWER_HEALTHCHECK),
         }
-    else:
-        service, kind = process.name.split("-")
-        env = compose_env(process.env, service_values(service), service=service)
-        checks = {
-            "web": healthcheck(web_healthcheck(service)),
-            "worker": healthcheck(
-                ["CMD-SHELL", f"celery --app config inspect ping --destination {service}@$$HOSTNAME --timeout 10"],
-                interval=30,
-                timeout=20,
-            ),
-            "relay": healthcheck(RELAY_HEALTHCHECK, interval=30, timeout=20),
-        }
-        container = {
-            **image(service),
-            "command": [fill_template(part, env) for part in process.command],
-            "environment": env,
-            **key_volume(service),
-            "depends_on": {
-                f"{service}-migrate": {"condition": "service_completed_successfully"},
-                **healthy(f"{service}-db", "redis"),
-            },
-            "healthcheck": checks[kind],
-        }
-    container.update(stop_grace_period=f"{process.stop_wait}s", restart="unless-stopped")
+    container.update(healthcheck=HEALTHCHECKS[process.role], stop_grace_period=f"{process.stop_wait}s")
+    container.update(restart="unless-stopped")
     return container
 
 
-def nginx(cfg: StackConfig) -> dict:
+def nginx() -> dict:
     """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
     values = {f"{s.upper()}_UPSTREAM": f"{s}-web:{WEB_PORT}" for s in SERVICES}
     values.update(
@@ -250,7 +246,7 @@ def nginx(cfg: StackConfig) -> dict:
     )
     return {
         "image": NGINX_IMAGE,
-        "environment": {name: values[name] for name in nginx_values(cfg)},
+        "environment": values,
         "volumes": ["./nginx/platform.conf.template:/etc/nginx/templates/default.conf.template:ro"],
         "ports": [f"${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}:{GATEWAY_LISTEN}"],
         "depends_on": healthy(*(f"{s}-web" for s in SERVICES), "flower"),
@@ -262,12 +258,11 @@ def nginx(cfg: StackConfig) -> dict:
 
 
 def compose_file() -> dict:
-    cfg = _names_only()
     services = {f"{s}-db": postgres(s) for s in SERVICES}
     services["redis"] = redis()
-    services.update({f"{s}-migrate": migrate(cfg, s) for s in SERVICES})
-    services.update({process.name: app_container(process) for process in app_processes(cfg)})
-    services["nginx"] = nginx(cfg)
+    services.update({f"{s}-migrate": migrate(s) for s in SERVICES})
+    services.update({process.name: app_container(process) for process in app_processes(VALUES)})
+    services["nginx"] = nginx()
     volumes = [*(f"{s}-db-data" for s in SERVICES), "redis-data", "users-keys"]
     return {"name": PROJECT, "services": services, "volumes": dict.fromkeys(volumes)}
 

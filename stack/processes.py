@@ -10,12 +10,15 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
 
 VENV_BIN = Path(os.environ.get("VENV_BIN") or ROOT / ".venv" / "bin")
 
-# Commands of the app processes, with ${NAME} filled from the process's environment.
+# Commands of the app processes, with ${NAME} filled from the process's environment. gunicorn names its
+# processes "<service>-web" itself (service_kit/gunicorn_conf.py), so the command is the same for every service
+# and the one image's CMD (Dockerfile) is this command as it is.
 WEB_COMMAND = [
     "gunicorn", "config.wsgi:application",
     "--bind", "${WEB_BIND}",
@@ -23,7 +26,6 @@ WEB_COMMAND = [
     "--timeout", "30",
     "--graceful-timeout", "20",
     "--config", "python:service_kit.gunicorn_conf",
-    "--name", "${SERVICE_NAME}-web",
 ]  # fmt: skip
 WORKER_COMMAND = [
     "celery", "--app", "config", "worker",
@@ -46,6 +48,34 @@ FLOWER_COMMAND = [
     "--purge_offline_workers=60",
 ]  # fmt: skip
 
+# Containers only (supervisord checks nothing): the port a web container listens on, and the check of a web
+# container, the same for every service's image (its SERVICE_NAME says which health endpoint).
+CONTAINER_WEB_PORT = 8000
+WEB_HEALTHCHECK = [
+    "python", "-c",
+    "import os, urllib.request; "
+    f"urllib.request.urlopen('http://127.0.0.1:{CONTAINER_WEB_PORT}/api/%s/health/' % os.environ['SERVICE_NAME'], "
+    "timeout=4)",
+]  # fmt: skip
+
+
+# What runs once per service before its processes start, natively (`python -m stack up`) and in Compose
+# (its migrate container, less collectstatic: the image holds its static files). The staff account lives in
+# users_svc alone: the other admins know a person by the platform's sign-in (service_kit.signin).
+SETUP_COMMANDS = {
+    # jwt_keys first: the signing key pair the web signs with and the other services verify with.
+    "users": [
+        ["jwt_keys"],
+        ["migrate", "--noinput"],
+        ["collectstatic", "--noinput"],
+        ["ensure_staff"],
+        ["ensure_service_client", "--scope", "reconcile:read"],
+    ],
+    "inventory": [["migrate", "--noinput"], ["collectstatic", "--noinput"], ["seed_demo"]],
+    "orders": [["migrate", "--noinput"], ["collectstatic", "--noinput"]],
+    "payments": [["migrate", "--noinput"], ["collectstatic", "--noinput"]],
+}
+
 
 @dataclass
 class Process:
@@ -59,6 +89,10 @@ class Process:
     # The stop signal goes to the whole process group, unless the main process stops its children itself.
     stop_as_group: bool = True
     group: str = "app"
+    # The service it belongs to (None: the platform's own, as Flower and the infrastructure), and what it does
+    # there ("web", "worker", "relay", "flower"): Compose picks a container's image and checks by these.
+    service: str | None = None
+    role: str | None = None
 
     def argv(self) -> list[str]:
         """The command with ${NAME} placeholders filled from the process's environment."""
@@ -69,60 +103,142 @@ class Process:
         return filled
 
 
-def service_env(cfg: StackConfig, service: str) -> dict[str, str]:
-    """The environment of every process (web, worker, management command) of one service."""
+class Values(Protocol):
+    """The values one kind of stack gives the variables of the environment table below.
+
+    NativeValues (here) are 127.0.0.1 ports and var/; ComposeValues (compose.py) are Compose service names and
+    interpolations of .env. The variable names come from the table alone, so both stacks share them."""
+
+    def secret_key(self, service: str) -> str: ...
+    def allowed_hosts(self, service: str) -> str: ...
+    def csrf_trusted_origins(self) -> str: ...
+    def database_url(self, service: str) -> str: ...
+    def redis_url(self) -> str: ...
+    def token_keys(self, service: str) -> dict[str, str]: ...
+    def static_root(self, service: str) -> str: ...
+    def web_bind(self, service: str) -> str: ...
+    def tunable(self, name: str, default: str) -> str: ...
+    def worker_host(self) -> str: ...
+    def internal_url(self, service: str) -> str: ...
+    def service_client(self) -> dict[str, str]: ...
+    def flower(self) -> dict[str, str]: ...
+    def runtime(self) -> dict[str, str]: ...
+
+
+class NativeValues:
+    """The native stack's values: everything on 127.0.0.1 at the ports of its StackConfig, files in its var/."""
+
+    def __init__(self, cfg: StackConfig):
+        self.cfg = cfg
+
+    def secret_key(self, service: str) -> str:
+        return self.cfg.secrets[f"secret_key_{service}"]
+
+    def allowed_hosts(self, service: str) -> str:
+        return "127.0.0.1,localhost"
+
+    def csrf_trusted_origins(self) -> str:
+        port = self.cfg.gateway_port
+        return f"http://127.0.0.1:{port},http://localhost:{port}"
+
+    def database_url(self, service: str) -> str:
+        return self.cfg.database_url(service)
+
+    def redis_url(self) -> str:
+        return self.cfg.redis_url
+
+    def token_keys(self, service: str) -> dict[str, str]:
+        # Every service verifies with the public key file; users_svc also signs with the private one.
+        keys = {"JWT_PUBLIC_KEY_FILE": str(self.cfg.keys_dir / "jwt_public.pem")}
+        if service == "users":
+            keys["JWT_PRIVATE_KEY_FILE"] = str(self.cfg.keys_dir / "jwt_private.pem")
+        return keys
+
+    def static_root(self, service: str) -> str:
+        return str(self.cfg.var / "static" / service)
+
+    def web_bind(self, service: str) -> str:
+        return f"127.0.0.1:{self.cfg.web_port(service)}"
+
+    def tunable(self, name: str, default: str) -> str:
+        return os.environ.get(name) or default
+
+    def worker_host(self) -> str:
+        return "native"
+
+    def internal_url(self, service: str) -> str:
+        # The service's own web port: its /internal/ endpoints, which nginx does not route.
+        return f"http://127.0.0.1:{self.cfg.web_port(service)}"
+
+    def service_client(self) -> dict[str, str]:
+        return {
+            "SERVICE_CLIENT_ID": self.cfg.service_client_id,
+            "SERVICE_CLIENT_SECRET": self.cfg.service_client_secret,
+        }
+
+    def flower(self) -> dict[str, str]:
+        return {
+            "FLOWER_ADDRESS": "127.0.0.1",
+            "FLOWER_PORT": str(self.cfg.flower_port),
+            "FLOWER_BASIC_AUTH": f"{self.cfg.flower_user}:{self.cfg.flower_password}",
+        }
+
+    def runtime(self) -> dict[str, str]:
+        # An image's own PATH finds its programs; natively, the virtual environment's come first.
+        return {"PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+
+
+def service_env(values: Values, service: str) -> dict[str, str]:
+    """The environment of every process (web, worker, management command) of one service, on either stack."""
     env = {
         "SERVICE_NAME": service,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_SECRET_KEY": cfg.secrets[f"secret_key_{service}"],
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{cfg.gateway_port},http://localhost:{cfg.gateway_port}",
-        "DATABASE_URL": cfg.database_url(service),
-        "REDIS_URL": cfg.redis_url,
-        "JWT_PUBLIC_KEY_FILE": str(cfg.keys_dir / "jwt_public.pem"),
-        "STATIC_ROOT": str(cfg.var / "static" / service),
-        "WEB_BIND": f"127.0.0.1:{cfg.web_port(service)}",
-        "WEB_WORKERS": os.environ.get("WEB_WORKERS") or "2",
-        "WORKER_POOL": os.environ.get("WORKER_POOL") or "threads",
-        "WORKER_CONCURRENCY": os.environ.get("WORKER_CONCURRENCY") or "4",
-        "WORKER_HOST": "native",
+        "DJANGO_SECRET_KEY": values.secret_key(service),
+        "DJANGO_ALLOWED_HOSTS": values.allowed_hosts(service),
+        "DJANGO_CSRF_TRUSTED_ORIGINS": values.csrf_trusted_origins(),
+        "DATABASE_URL": values.database_url(service),
+        "REDIS_URL": values.redis_url(),
+        **values.token_keys(service),
+        "STATIC_ROOT": values.static_root(service),
+        "WEB_BIND": values.web_bind(service),
+        "WEB_WORKERS": values.tunable("WEB_WORKERS", "2"),
+        "WORKER_POOL": values.tunable("WORKER_POOL", "threads"),
+        "WORKER_CONCURRENCY": values.tunable("WORKER_CONCURRENCY", "4"),
+        "WORKER_HOST": values.worker_host(),
         "PYTHONUNBUFFERED": "1",
-        "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        **values.runtime(),
     }
-    if service == "users":
-        env["JWT_PRIVATE_KEY_FILE"] = str(cfg.keys_dir / "jwt_private.pem")
     if service == "orders":
-        # Reconciliation: the other services' own web ports (their /internal/ endpoints, which nginx does not
-        # route), and the service client it signs in to users_svc with.
+        # Reconciliation: the other services' internal endpoints, and the service client it signs in to users_svc
+        # with.
         for other in ("users", "inventory", "payments"):
-            env[f"{other.upper()}_INTERNAL_URL"] = f"http://127.0.0.1:{cfg.web_port(other)}"
-        env["SERVICE_CLIENT_ID"] = cfg.service_client_id
-        env["SERVICE_CLIENT_SECRET"] = cfg.service_client_secret
+            env[f"{other.upper()}_INTERNAL_URL"] = values.internal_url(other)
+        env.update(values.service_client())
     return env
 
 
-def app_processes(cfg: StackConfig) -> list[Process]:
+def flower_env(values: Values) -> dict[str, str]:
+    return {"REDIS_URL": values.redis_url(), **values.flower(), **values.runtime()}
+
+
+def app_processes(values: Values) -> list[Process]:
     processes = []
     for service in SERVICES:
-        env = service_env(cfg, service)
+        env = service_env(values, service)
         directory = ROOT / f"{service}_svc"
-        processes.append(Process(f"{service}-web", WEB_COMMAND, env, directory))
+        processes.append(Process(f"{service}-web", WEB_COMMAND, env, directory, service=service, role="web"))
         if service not in MESSAGING_SERVICES:
             continue
         # SIGTERM to Celery's main process only: its warm shutdown lets the pool finish the running tasks,
         # where the signal sent to the pool's children too would kill them in the middle of one.
         processes.append(
-            Process(f"{service}-worker", WORKER_COMMAND, env, directory, stop_wait=60, stop_as_group=False)
-        )
-        processes.append(Process(f"{service}-relay", RELAY_COMMAND, env, directory))
-    flower_env = {
-        "REDIS_URL": cfg.redis_url,
-        "FLOWER_ADDRESS": "127.0.0.1",
-        "FLOWER_PORT": str(cfg.flower_port),
-        "FLOWER_BASIC_AUTH": f"{cfg.flower_user}:{cfg.flower_password}",
-        "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-    }
-    processes.append(Process("flower", FLOWER_COMMAND, flower_env, ROOT))
+            Process(
+                f"{service}-worker", WORKER_COMMAND, env, directory,
+                stop_wait=60, stop_as_group=False, service=service, role="worker",
+            )
+        )  # fmt: skip
+        processes.append(Process(f"{service}-relay", RELAY_COMMAND, env, directory, service=service, role="relay"))
+    processes.append(Process("flower", FLOWER_COMMAND, flower_env(values), ROOT, role="flower"))
     return processes
 
 
@@ -163,6 +279,8 @@ def infra_processes(cfg: StackConfig) -> list[Process]:
             stop_signal="INT",
             stop_wait=30,
             group="infra",
+            service=service,
+            role="postgres",
         )
         for service in SERVICES
     ]
@@ -187,6 +305,7 @@ def infra_processes(cfg: StackConfig) -> list[Process]:
                 "",
             ],
             group="infra",
+            role="redis",
         )
     )
     processes.append(
@@ -195,10 +314,11 @@ def infra_processes(cfg: StackConfig) -> list[Process]:
             ["nginx", "-p", str(cfg.var / "nginx"), "-c", str(cfg.var / "nginx" / "nginx.conf"), "-g", "daemon off;"],
             stop_signal="QUIT",
             group="edge",
+            role="nginx",
         )
     )
     return processes
 
 
 def all_processes(cfg: StackConfig) -> list[Process]:
-    return infra_processes(cfg) + app_processes(cfg)
+    return infra_processes(cfg) + app_processes(NativeValues(cfg))

@@ -23,12 +23,13 @@ from packaging.utils import canonicalize_name
 from stack import compose
 from stack.__main__ import SETUP_COMMANDS
 from stack.config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
-from stack.processes import WEB_COMMAND, app_processes
+from stack.processes import WEB_COMMAND, WEB_HEALTHCHECK, NativeValues, app_processes
 from stack.render import fill_template, nginx_values
 from stack.requirements import service_requirements
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILES = [ROOT / f"{service}_svc" / "Dockerfile" for service in SERVICES] + [ROOT / "stack" / "flower.Dockerfile"]
+SERVICE_DOCKERFILE = ROOT / "Dockerfile"  # the four services' one image, the service a build argument
+DOCKERFILES = [SERVICE_DOCKERFILE, ROOT / "stack" / "flower.Dockerfile"]
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +38,9 @@ def services() -> dict:
 
 
 @pytest.fixture
-def native(tmp_path) -> StackConfig:
-    """A native stack configuration whose secrets are written to a temporary directory."""
-    return StackConfig(var=tmp_path, port_base=18000, gateway_port=8080)
+def native(tmp_path) -> NativeValues:
+    """The native stack's values, its secrets written to a temporary directory."""
+    return NativeValues(StackConfig(var=tmp_path, port_base=18000, gateway_port=8080))
 
 
 def tool(name: str) -> str:
@@ -109,8 +110,7 @@ def test_app_containers_run_the_native_commands_filled_from_their_own_environmen
 def test_app_containers_use_the_native_variable_names(services, native):
     for process in app_processes(native):
         names = set(process.env) - {"PATH"}  # the image's own PATH finds its programs
-        service = process.name.split("-")[0]
-        if service in {"inventory", "orders", "payments"}:
+        if process.service in {"inventory", "orders", "payments"}:
             # They fetch users_svc's public key from its JWKS; only users_svc mounts the key volume.
             names = names - {"JWT_PUBLIC_KEY_FILE"} | {"JWT_JWKS_URL"}
         assert set(services[process.name]["environment"]) == names, process.name
@@ -135,7 +135,7 @@ def test_web_worker_and_relay_of_a_service_share_its_image_and_wait_for_its_set_
         kinds = ("web", "worker", "relay", "migrate") if service in MESSAGING_SERVICES else ("web", "migrate")
         for kind in kinds:
             container = services[f"{service}-{kind}"]
-            assert container["build"] == {"context": ".", "dockerfile": f"{service}_svc/Dockerfile"}
+            assert container["build"] == {"context": ".", "dockerfile": "Dockerfile", "args": {"SERVICE": service}}
             assert container["image"] == f"shop-platform/{service}-svc"
             if kind != "migrate":
                 assert container["depends_on"][f"{service}-migrate"]["condition"] == "service_completed_successfully"
@@ -164,7 +164,7 @@ def test_nginx_uses_the_native_template_with_compose_service_names_on_their_port
     assert f"./{template.relative_to(ROOT)}:/etc/nginx/templates/default.conf.template:ro" in nginx["volumes"]
     env = nginx["environment"]
     placeholders = set(re.findall(r"\$\{(\w+)\}", template.read_text()))
-    assert set(env) == set(nginx_values(native)) == placeholders
+    assert set(env) == set(nginx_values(native.cfg)) == placeholders
     listening = {f"{s}-web": services[f"{s}-web"]["environment"]["WEB_BIND"].split(":")[1] for s in SERVICES}
     listening["flower"] = services["flower"]["environment"]["FLOWER_PORT"]
     upstreams = {name: value for name, value in env.items() if name.endswith("_UPSTREAM")}
@@ -189,26 +189,30 @@ def test_dockerfile_passes_hadolint(dockerfile):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_image_runs_the_native_web_command_and_the_compose_healthcheck_as_a_non_root_user(service, services):
-    dockerfile = ROOT / f"{service}_svc" / "Dockerfile"
+def test_image_runs_the_native_web_command_and_the_compose_healthcheck_as_a_non_root_user(services):
+    dockerfile = SERVICE_DOCKERFILE
     assert dockerfile_values(dockerfile, "FROM") == ["python:3.11-slim"]
-    image_env = {"WEB_BIND": "0.0.0.0:8000", "WEB_WORKERS": "2", "SERVICE_NAME": service}
+    image_env = {"WEB_BIND": "0.0.0.0:8000", "WEB_WORKERS": "2"}
     assert json.loads(dockerfile_values(dockerfile, "CMD")[0]) == [fill_template(p, image_env) for p in WEB_COMMAND]
-    healthcheck = dockerfile_values(dockerfile, "HEALTHCHECK")[0]
-    assert json.loads(healthcheck.split(" CMD ", 1)[1]) == services[f"{service}-web"]["healthcheck"]["test"][1:]
+    healthcheck = json.loads(dockerfile_values(dockerfile, "HEALTHCHECK")[0].split(" CMD ", 1)[1])
+    assert healthcheck == WEB_HEALTHCHECK
+    for service in SERVICES:
+        assert healthcheck == services[f"{service}-web"]["healthcheck"]["test"][1:], service
+        static_root = services[f"{service}-web"]["environment"]["STATIC_ROOT"]
+        assert f"STATIC_ROOT={static_root}" in dockerfile.read_text(), service
     assert dockerfile_values(dockerfile, "USER") == ["10001"]
-    assert f"STATIC_ROOT={services[f'{service}-web']['environment']['STATIC_ROOT']}" in dockerfile.read_text()
+    # The service is the build argument, and names itself to the settings and processes (SERVICE_NAME).
+    assert "SERVICE" in dockerfile_values(dockerfile, "ARG")
+    assert "SERVICE_NAME=${SERVICE}" in dockerfile.read_text()
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_image_installs_dependencies_before_copying_the_source(service):
-    steps = dockerfile_instructions(ROOT / f"{service}_svc" / "Dockerfile")
+def test_image_installs_dependencies_before_copying_the_source():
+    steps = dockerfile_instructions(SERVICE_DOCKERFILE)
     install = next(i for i, (name, arguments) in enumerate(steps) if name == "RUN" and "pip install" in arguments)
     copied_before = " ".join(arguments for name, arguments in steps[:install] if name == "COPY")
     assert "constraints.txt" in copied_before
-    assert f"{service}_svc/pyproject.toml" in copied_before
-    assert f"COPY {service}_svc {service}_svc" in [f"{name} {arguments}" for name, arguments in steps[install:]]
+    assert "${SERVICE}_svc/pyproject.toml" in copied_before
+    assert "COPY ${SERVICE}_svc ${SERVICE}_svc" in [f"{name} {arguments}" for name, arguments in steps[install:]]
 
 
 def test_image_requirements_are_all_pinned_as_in_constraints():

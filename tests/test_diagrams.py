@@ -5,7 +5,7 @@ from its sender to its receiver, with every message of the contract drawn."""
 import re
 
 import yaml
-from service_kit.contract import Contract
+from service_kit.messaging.contract import Contract
 
 from stack.config import ROOT, StackConfig
 from stack.processes import all_processes

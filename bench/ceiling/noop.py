@@ -1,24 +1,28 @@
 """A Celery app with one no-op task, configured like the services' apps: the messaging ceiling.
 
-Its settings are the services' own CELERY_* settings (service_kit.defaults.service_settings), so a
+Its settings are the services' own CELERY_* settings (service_kit/settings.py), so a
 change there moves the ceiling too. The task only stamps when it ran, in a Redis list, so the load
 side can tell each task's round trip: due time -> published -> picked up -> executed.
 """
 
 import os
 import time
-from pathlib import Path
 
 import redis
 from celery import Celery
-from service_kit.defaults import service_settings
+from service_kit import settings as service_settings
 
 QUEUE = "bench-noop"
 DONE_KEY = "bench:noop:done"
 
-_settings = service_settings(name="bench", base_dir=Path(__file__).parent, apps=[])
 app = Celery("bench_noop")
-app.conf.update({k.removeprefix("CELERY_").lower(): v for k, v in _settings.items() if k.startswith("CELERY_")})
+app.conf.update(
+    {
+        name.removeprefix("CELERY_").lower(): getattr(service_settings, name)
+        for name in dir(service_settings)
+        if name.startswith("CELERY_")
+    }
+)
 app.conf.task_default_queue = QUEUE
 _redis = None
 

@@ -2,19 +2,53 @@
 
 from pathlib import Path
 
-from service_kit.defaults import env, service_settings
+from service_kit.settings import *
+from service_kit.settings import (
+    INSTALLED_APPS,
+    REDIS_URL,
+    REST_FRAMEWORK,
+    database,
+    env,
+    kit_config,
+    logging_config,
+    spectacular,
+)
 
+# GENERAL: the service's name, and each setting built from it, said here rather than read from the
+# environment (see service_kit/settings.py).
+SERVICE_NAME = "orders"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# GENERAL
-_shared = service_settings(name="orders", base_dir=BASE_DIR, apps=["orders"])
-globals().update(_shared)
+SECRET_KEY = env("DJANGO_SECRET_KEY", f"django-insecure-dev-only-{SERVICE_NAME}")
+
+# APPS
+INSTALLED_APPS = [*INSTALLED_APPS, "orders"]
+
+# DATABASES
+DATABASES = {"default": database(SERVICE_NAME)}
+
+# STATIC FILES: each service under its own prefix.
+STATIC_URL = f"/static/{SERVICE_NAME}/"
+STATIC_ROOT = env("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+
+# SECURITY: four admins share one host: each keeps its own cookies, so signing in to one keeps the others.
+SESSION_COOKIE_NAME = f"{SERVICE_NAME}_sessionid"
+CSRF_COOKIE_NAME = f"{SERVICE_NAME}_csrftoken"
+
+# API SCHEMA: the order collection is the prefix itself, so keep "orders" in operation ids and tags.
+SPECTACULAR_SETTINGS = spectacular(SERVICE_NAME, path_prefix="/api/")
+
+# CELERY: the service's own queue.
+CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+
+# LOGGING
+LOGGING = logging_config(SERVICE_NAME)
 
 # CACHES: in Redis, so the per-user rate limit holds across every web worker.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "LOCATION": REDIS_URL,
         "KEY_PREFIX": "orders",
         "TIMEOUT": 300,
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -23,12 +57,9 @@ CACHES = {
 
 # REST FRAMEWORK: placing orders is rate-limited per user (scope "orders").
 REST_FRAMEWORK = {
-    **_shared["REST_FRAMEWORK"],
+    **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"orders": env("ORDERS_RATE", "30/min")},
 }
-
-# API SCHEMA: the order collection is the prefix itself, so keep "orders" in operation ids and tags.
-SPECTACULAR_SETTINGS = {**_shared["SPECTACULAR_SETTINGS"], "SCHEMA_PATH_PREFIX": "/api/"}
 
 # SAGA: seconds a reserved order waits for its payment before it expires and its stock is released.
 ORDER_PAYMENT_TIMEOUT = int(env("ORDER_PAYMENT_TIMEOUT", "120"))
@@ -37,7 +68,7 @@ ORDER_PAYMENT_TIMEOUT = int(env("ORDER_PAYMENT_TIMEOUT", "120"))
 ORDER_RETRY_AFTER = int(env("ORDER_RETRY_AFTER", "30"))
 ORDER_SAGA_TIMEOUT = int(env("ORDER_SAGA_TIMEOUT", "300"))
 SERVICE_KIT = {
-    **_shared["SERVICE_KIT"],
+    **kit_config(SERVICE_NAME, base_dir=BASE_DIR),
     "RELAY_PERIODIC": [
         "orders.services.orders_expire_stale",
         "orders.services.orders_drive_stale",

@@ -1,4 +1,4 @@
-"""The RS256 signing key pair: made once on first start, then read; and its public JWK for the JWKS."""
+"""The RS256 signing key pair: made once by `manage.py jwt_keys`, then read; and its public JWK for the JWKS."""
 
 import base64
 import hashlib

@@ -20,3 +20,7 @@ access_log_format = (
     + '", "request_id": "%({x-request-id}i)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
     '"bytes": "%(B)s", "duration_ms": %(M)s}'
 )
+
+# gunicorn's name for its processes ("<service>-web", what --name set): given here, so the web command is the
+# same for every service and is the image's CMD as it is.
+proc_name = f"{os.environ.get('SERVICE_NAME', 'service')}-web"

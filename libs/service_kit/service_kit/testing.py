@@ -1,7 +1,8 @@
 """pytest plugin for the services' own tests (`-p service_kit.testing`).
 
-Loaded before Django's settings, it points JWT_PRIVATE_KEY_FILE / JWT_PUBLIC_KEY_FILE at a key
-pair made for this test run, so tokens minted by `token_for` verify exactly as in production.
+Before Django's settings load (the `pytest_load_initial_conftests` hook below, not at import), it points
+JWT_PRIVATE_KEY_FILE / JWT_PUBLIC_KEY_FILE at a key pair made for this test run, so tokens minted by
+`token_for` verify exactly as in production.
 """
 
 import base64
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 def _install_test_keys() -> None:
+    """A key pair for this test run, named by JWT_PRIVATE_KEY_FILE / JWT_PUBLIC_KEY_FILE (JWKS mode off)."""
     # Tests run without collectstatic: let WhiteNoise find static files where they are.
     os.environ.setdefault("WHITENOISE_AUTOREFRESH", "1")
     if os.environ.get("JWT_TEST_KEYS_INSTALLED"):
@@ -39,7 +41,13 @@ def _install_test_keys() -> None:
     os.environ["JWT_TEST_KEYS_INSTALLED"] = "1"
 
 
-_install_test_keys()
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Before pytest-django loads the settings (its own impl of this hook, run inside this wrapper): the
+    settings read the key files once, so the test keys must be named by then. Importing this module
+    changes nothing; the run's keys are made here."""
+    _install_test_keys()
+    return (yield)
 
 
 def test_private_key_pem() -> str:

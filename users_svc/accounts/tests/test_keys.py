@@ -2,6 +2,7 @@
 
 import stat
 from concurrent.futures import ProcessPoolExecutor
+from io import StringIO
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -88,3 +89,20 @@ def test_public_jwk_describes_the_public_key(tmp_path):
     loaded = jwt.PyJWK(jwk).key
     assert loaded.public_numbers() == serialization.load_pem_public_key(public_pem.encode()).public_numbers()
     assert jwk["kid"] == jwk_thumbprint(jwk)
+
+
+def test_jwt_keys_command_makes_the_pair_once_and_keeps_it(tmp_path, settings):
+    from django.core.management import call_command
+
+    settings.JWT_PRIVATE_KEY_FILE = str(tmp_path / "keys" / "jwt_private.pem")
+    settings.JWT_PUBLIC_KEY_FILE = str(tmp_path / "keys" / "jwt_public.pem")
+
+    call_command("jwt_keys", stdout=StringIO())
+    private_pem = (tmp_path / "keys" / "jwt_private.pem").read_text()
+    (tmp_path / "keys" / "jwt_public.pem").unlink()
+    call_command("jwt_keys", stdout=StringIO())
+
+    assert (tmp_path / "keys" / "jwt_private.pem").read_text() == private_pem
+    public_pem = (tmp_path / "keys" / "jwt_public.pem").read_text()
+    token = jwt.encode({"sub": "x"}, private_pem, algorithm="RS256")
+    assert jwt.decode(token, public_pem, algorithms=["RS256"]) == {"sub": "x"}

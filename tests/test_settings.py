@@ -1,0 +1,52 @@
+"""Settings load without side effects; users_svc's key pair is made by `manage.py jwt_keys` alone."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ["users", "inventory", "orders", "payments"]
+
+
+def manage(service: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT / f"{service}_svc",
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_loading_the_settings_writes_no_file_and_changes_no_variable(service, tmp_path):
+    keys = {"JWT_PRIVATE_KEY_FILE": str(tmp_path / "keys" / "private.pem")}
+    keys["JWT_PUBLIC_KEY_FILE"] = str(tmp_path / "keys" / "public.pem")
+    code = (
+        "import os; before = dict(os.environ); "
+        "from django.conf import settings; settings.INSTALLED_APPS; "
+        "print(sorted(set(os.environ.items()) ^ set(before.items())))"
+    )
+    result = manage(service, "shell", "-c", code, env=keys)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jwt_keys_makes_the_pair_once_and_the_settings_read_it(tmp_path):
+    keys = {"JWT_PRIVATE_KEY_FILE": str(tmp_path / "private.pem"), "JWT_PUBLIC_KEY_FILE": str(tmp_path / "public.pem")}
+    assert manage("users", "jwt_keys", env=keys).returncode == 0
+    private_pem = (tmp_path / "private.pem").read_text()
+    assert manage("users", "jwt_keys", env=keys).returncode == 0
+    assert (tmp_path / "private.pem").read_text() == private_pem
+
+    code = (
+        "from django.conf import settings; jwt = settings.SIMPLE_JWT; print(jwt['SIGNING_KEY'], jwt['VERIFYING_KEY'])"
+    )
+    result = manage("users", "shell", "-c", code, env=keys)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(f"{private_pem} {(tmp_path / 'public.pem').read_text()}".strip())
