@@ -173,14 +173,14 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
                 "rest_framework.filters.SearchFilter",
                 "rest_framework.filters.OrderingFilter",
             ],
-            "DEFAULT_SCHEMA_CLASS": "service_kit.errors.AutoSchema",
+            "DEFAULT_SCHEMA_CLASS": "service_kit.openapi.AutoSchema",
             "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
             "COERCE_DECIMAL_TO_STRING": True,
         },
         "DRF_STANDARDIZED_ERRORS": {
             "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
             "EXCEPTION_HANDLER_CLASS": "service_kit.errors.ExceptionHandler",
-            "ERROR_SCHEMAS": {"401": "service_kit.errors.ErrorResponse401Serializer"},
+            "ERROR_SCHEMAS": {"401": "service_kit.openapi.ErrorResponse401Serializer"},
         },
         "SPECTACULAR_SETTINGS": {
             "TITLE": f"{name}_svc API",
@@ -198,7 +198,7 @@ def service_settings(*, name: str, base_dir: Path, apps: list[str], uses_redis: 
             },
             "POSTPROCESSING_HOOKS": [
                 "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-                "service_kit.errors.postprocess_list_indices",
+                "service_kit.openapi.postprocess_list_indices",
             ],
         },
         "SIMPLE_JWT": jwt_settings(),
