@@ -15,13 +15,20 @@ from .models import User
 from .selectors import user_email_taken, user_get_active
 from .tokens import RefreshToken
 
+# simplejwt's own words for a spent refresh token, so a lost race reads as the token's second use does.
+TOKEN_BLACKLISTED = "Token is blacklisted"
+
 
 class EmailTaken(Invalid):
+    """Registration with an address that has an account: a 400 on `email`, as API.md states."""
+
     default_code = "unique"
     default_message = "Email already in use."
 
 
 class NoActiveAccount(Unauthenticated):
+    """Wrong credentials, or a token whose user is gone or inactive."""
+
     default_code = "no_active_account"
 
 
@@ -106,9 +113,6 @@ def _refresh_token_blacklist(token: RefreshToken) -> bool:
     return created
 
 
-BLACKLISTED = "Token is blacklisted"
-
-
 def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotates a refresh token: the old one is blacklisted, the new pair has the user's current claims.
 
@@ -125,7 +129,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     # The old token is spent only if the new pair is recorded too.
     with transaction.atomic():
         if not _refresh_token_blacklist(token):
-            raise RefreshTokenNotValid(BLACKLISTED)
+            raise RefreshTokenNotValid(TOKEN_BLACKLISTED)
         return token_pair_issue(user=user)
 
 
@@ -139,4 +143,4 @@ def token_revoke(*, refresh: str, user_id: str) -> None:
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user_id):
         raise Forbidden("This refresh token belongs to another user.")
     if not _refresh_token_blacklist(token):
-        raise Invalid(BLACKLISTED, code="token_not_valid", field="refresh")
+        raise Invalid(TOKEN_BLACKLISTED, code="token_not_valid", field="refresh")

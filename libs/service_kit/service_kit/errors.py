@@ -36,6 +36,7 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def _validation_error(exc: Invalid) -> exceptions.ValidationError:
+    """DRF's ValidationError for an Invalid: its message on `field` (none: on the request), and its `details`."""
     errors = {
         field: [ErrorDetail(message, exc.code) for message in messages] for field, messages in exc.details.items()
     }
