@@ -3,10 +3,9 @@
 import redis
 from django.db import connection
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from .conf import kit_settings
 
@@ -45,9 +44,10 @@ class HealthSerializer(serializers.Serializer):
     checks = serializers.DictField(child=serializers.CharField())
 
 
-class HealthView(APIView):
+class HealthView(generics.GenericAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    serializer_class = HealthSerializer
 
     @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer})
     def get(self, request):
