@@ -23,7 +23,7 @@ def reserve_stock(message: Message) -> None:
     )
 
 
-def _settle(message: Message, settle: Callable[..., Reservation | None]) -> None:
+def _reservation_settle(message: Message, settle: Callable[..., Reservation | None]) -> None:
     payload = payload_of(OrderPayload, message)
     if settle(order_id=payload["order_id"]) is None:
         # Nothing was ever reserved for the order (e.g. its reserve request was malformed): nothing to settle.
@@ -35,14 +35,14 @@ def _settle(message: Message, settle: Callable[..., Reservation | None]) -> None
 
 @message_handler("inventory.commit")
 def commit_stock(message: Message) -> None:
-    _settle(message, services.stock_commit)
+    _reservation_settle(message, services.stock_commit)
 
 
 @message_handler("inventory.release")
 def release_stock(message: Message) -> None:
-    _settle(message, services.stock_release)
+    _reservation_settle(message, services.stock_release)
 
 
 @message_handler("inventory.restock")
 def restock_order(message: Message) -> None:
-    _settle(message, services.stock_restock_order)
+    _reservation_settle(message, services.stock_return)

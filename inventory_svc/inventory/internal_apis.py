@@ -46,8 +46,10 @@ class StockLedgerSerializer(serializers.Serializer):
 class ReservationLookupInternalApi(InternalApi):
     """POST {order_ids: [...]} (at most 500) -> {results: [reservation with lines, ...]}."""
 
+    serializer_class = OrderIdsInputSerializer
+
     def post(self, request):
-        serializer = OrderIdsInputSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reservations = reservations_by_order(order_ids=serializer.validated_data["order_ids"])
         return Response({"results": InternalReservationSerializer(reservations, many=True).data})
@@ -56,8 +58,10 @@ class ReservationLookupInternalApi(InternalApi):
 class StockLedgerInternalApi(InternalApi):
     """POST {skus: [...]} (at most 500) -> {results: [{sku, on_hand, reserved, held_quantity, committed_quantity}]}."""
 
+    serializer_class = SkusInputSerializer
+
     def post(self, request):
-        serializer = SkusInputSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         products = stock_ledger(skus=serializer.validated_data["skus"])
         return Response({"results": StockLedgerSerializer(products, many=True).data})

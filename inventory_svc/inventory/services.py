@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
+from service_kit.exceptions import Conflict, NotFound
 from service_kit.messaging.outbox import outbox_enqueue
 
 from .models import CURRENCY, Product, Reservation, ReservationLine
@@ -16,8 +17,14 @@ from .models import CURRENCY, Product, Reservation, ReservationLine
 MAX_ON_HAND = 1_000_000_000
 
 
-class ProductInUseError(Exception):
+class ProductInUseError(Conflict):
     """The product appears in reservations, which keep their history."""
+
+    default_code = "product_in_use"
+
+
+class ProductNotFound(NotFound):
+    """No product has this SKU."""
 
 
 # CATALOGUE
@@ -40,11 +47,13 @@ def product_create(*, sku: str, name: str, price: Decimal, stock: int, descripti
 def product_update(
     *, sku: str, name: str | None = None, description: str | None = None, price: Decimal | None = None
 ) -> Product:
-    """Changes the catalogue fields only; stock moves through restock and reservations."""
+    """Changes the catalogue fields only; stock moves through product_stock_add and reservations."""
     changes = {"name": name, "description": description, "price": price}
     changes = {key: value for key, value in changes.items() if value is not None}
     with transaction.atomic():
-        product = Product.objects.select_for_update().get(sku=sku)
+        product = Product.objects.select_for_update().filter(sku=sku).first()
+        if product is None:
+            raise ProductNotFound()
         for key, value in changes.items():
             setattr(product, key, value)
         product.full_clean(validate_unique=False)
@@ -53,21 +62,26 @@ def product_update(
 
 
 def product_delete(*, sku: str) -> None:
-    product = Product.objects.get(sku=sku)
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        raise ProductNotFound()
     try:
         product.delete()
     except ProtectedError as exc:
         raise ProductInUseError(f"Product {sku} has reservations and cannot be deleted.") from exc
 
 
-def product_restock(*, sku: str, quantity: int) -> Product:
+def product_stock_add(*, sku: str, quantity: int) -> Product:
+    """Adds units to what the product has on hand (staff's "restock"), up to MAX_ON_HAND."""
     if quantity <= 0:
         raise ValidationError({"quantity": "Quantity must be greater than 0."})
     # One UPDATE adds to whatever is there now, so concurrent restocks and reservations never lose units.
     updated = Product.objects.filter(sku=sku, on_hand__lte=MAX_ON_HAND - quantity).update(
         on_hand=F("on_hand") + quantity, updated_at=timezone.now()
     )
-    product = Product.objects.get(sku=sku)
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        raise ProductNotFound()
     if not updated:
         raise ValidationError(
             {"quantity": ValidationError(f"Stock cannot exceed {MAX_ON_HAND}.", code="stock_ceiling")}
@@ -192,7 +206,9 @@ def stock_reserve(*, order_id: uuid.UUID | str, lines: Iterable[tuple[str, int]]
         return _result_of(existing)
 
 
-def _settle(order_id: uuid.UUID | str, *, source: str, target: str, reserved: int, on_hand: int) -> Reservation | None:
+def _reservation_move(
+    order_id: uuid.UUID | str, *, source: str, target: str, reserved: int, on_hand: int
+) -> Reservation | None:
     """Moves a `source` reservation to `target`, adding each line's quantity times `reserved` and `on_hand`
     (-1, 0 or 1) to its product. Any other reservation (or none) is returned unchanged."""
     with transaction.atomic():
@@ -215,18 +231,20 @@ def _settle(order_id: uuid.UUID | str, *, source: str, target: str, reserved: in
 
 def stock_commit(*, order_id: uuid.UUID | str) -> Reservation | None:
     """Turns held stock into a sale. Anything but a held reservation (or none) is left as it is."""
-    return _settle(
+    return _reservation_move(
         order_id, source=Reservation.Status.HELD, target=Reservation.Status.COMMITTED, reserved=-1, on_hand=-1
     )
 
 
 def stock_release(*, order_id: uuid.UUID | str) -> Reservation | None:
     """Gives held stock back. A committed (sold) reservation is left as it is: returning sold goods is
-    stock_restock_order. Releasing an unknown order does nothing."""
-    return _settle(order_id, source=Reservation.Status.HELD, target=Reservation.Status.RELEASED, reserved=-1, on_hand=0)
+    stock_return. Releasing an unknown order does nothing."""
+    return _reservation_move(
+        order_id, source=Reservation.Status.HELD, target=Reservation.Status.RELEASED, reserved=-1, on_hand=0
+    )
 
 
-def stock_restock_order(*, order_id: uuid.UUID | str) -> Reservation | None:
+def stock_return(*, order_id: uuid.UUID | str) -> Reservation | None:
     """Puts the units of a sold (committed) order back on hand, once.
 
     Retries can deliver the restock before the order's commit: then the held stock is released instead,
@@ -235,7 +253,7 @@ def stock_restock_order(*, order_id: uuid.UUID | str) -> Reservation | None:
         reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
         if reservation is not None and reservation.status == Reservation.Status.HELD:
             return stock_release(order_id=order_id)
-        return _settle(
+        return _reservation_move(
             order_id, source=Reservation.Status.COMMITTED, target=Reservation.Status.RETURNED, reserved=0, on_hand=1
         )
 

@@ -1,4 +1,8 @@
-"""HTTP views of orders: parse the request, call a selector or service, shape the answer."""
+"""HTTP views of orders: parse the request, call a selector or service, shape the answer.
+
+DRF generics, one class per URL (README, "Layout"); errors are the services' to raise and the kit's
+handler's to answer, so no view catches one.
+"""
 
 import logging
 
@@ -6,28 +10,20 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
-from rest_framework.views import APIView
 
 from .filters import OrderFilter
 from .models import Order
 from .selectors import order_get, order_list
 from .serializers import IdempotencyKeyReusedResponseSerializer, OrderOutputSerializer, OrderPlaceInputSerializer
-from .services import IdempotencyConflict, InvalidOrder, order_cancel, order_place
+from .services import order_cancel, order_place
 
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-
-
-class IdempotencyKeyReused(APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "idempotency_key_reused"
-    default_detail = "This Idempotency-Key was already used with a different request."
 
 
 class OrderPlaceThrottle(UserRateThrottle):
@@ -60,8 +56,9 @@ def _idempotency_key(request) -> str | None:
 
 @extend_validation_errors(["duplicate_sku", "invalid"], field_name="lines", methods=["post"])
 @extend_validation_errors(["invalid"], field_name=IDEMPOTENCY_KEY_HEADER, methods=["post"])
-class OrderListApi(generics.ListAPIView):
-    """The caller's orders, newest first (staff: every order); `?status=` narrows them. POST places one."""
+class OrderListPlaceApi(generics.ListAPIView):
+    """/api/orders/ serves two operations: GET lists the caller's orders (the `order_list` selector), newest
+    first (staff: every order), `?status=` narrowing them; POST places one (the `order_place` service)."""
 
     serializer_class = OrderOutputSerializer
     filter_backends = [DjangoFilterBackend]
@@ -98,18 +95,13 @@ class OrderListApi(generics.ListAPIView):
         serializer = OrderPlaceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         idempotency_key = _idempotency_key(request)
-        try:
-            order, created = order_place(
-                user_id=request.user.id,
-                lines=serializer.validated_data["lines"],
-                payment_method=serializer.validated_data["payment_method"],
-                idempotency_key=idempotency_key,
-                correlation_id=request.request_id,
-            )
-        except IdempotencyConflict:
-            raise IdempotencyKeyReused() from None
-        except InvalidOrder as exc:
-            raise serializers.ValidationError({"lines": [str(exc)]}) from None
+        order, created = order_place(
+            user_id=request.user.id,
+            lines=serializer.validated_data["lines"],
+            payment_method=serializer.validated_data["payment_method"],
+            idempotency_key=idempotency_key,
+            correlation_id=request.request_id,
+        )
         headers = {} if created else {"Idempotent-Replayed": "true"}
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED, headers=headers)
 
@@ -123,11 +115,15 @@ class OrderDetailApi(generics.RetrieveAPIView):
         return order_get(order_id=self.kwargs["order_id"], user=self.request.user)
 
 
-class OrderCancelApi(APIView):
+class OrderCancelApi(generics.GenericAPIView):
     """Cancel an order of the caller (staff: any); a paid one is refunded and its stock returned."""
+
+    serializer_class = OrderOutputSerializer
+
+    def get_object(self):
+        return order_get(order_id=self.kwargs["order_id"], user=self.request.user)
 
     @extend_schema(request=None, responses={200: OrderOutputSerializer})
     def post(self, request, order_id):
-        order = order_get(order_id=order_id, user=request.user)
-        order = order_cancel(order_id=order.id)
-        return Response(OrderOutputSerializer(order).data)
+        order = order_cancel(order_id=self.get_object().id)
+        return Response(self.get_serializer(order).data)

@@ -3,9 +3,9 @@
 Input fields take only the JSON type the schema states: DRF would otherwise read 5 as "5" and "5" as 5,
 accepting what the schema calls invalid."""
 
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 from service_kit.fields import TextField, WholeNumberField
+from service_kit.openapi import error_envelope_serializer
 
 from .models import Order, OrderLine
 from .services import MAX_LINE_QUANTITY, PAYMENT_METHODS
@@ -47,14 +47,6 @@ class OrderOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IdempotencyKeyReusedErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[("idempotency_key_reused", "idempotency_key_reused")])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class IdempotencyKeyReusedResponseSerializer(serializers.Serializer):
-    """The 422 envelope, for the schema."""
-
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = IdempotencyKeyReusedErrorSerializer(many=True)
+IdempotencyKeyReusedResponseSerializer = error_envelope_serializer(
+    "IdempotencyKeyReusedErrorResponse", ["idempotency_key_reused"], "The 422 envelope, for the schema."
+)

@@ -13,6 +13,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from service_kit.exceptions import Conflict, Invalid, Unprocessable
 from service_kit.messaging.outbox import outbox_enqueue, outbox_send_again
 from service_kit.models import OutboxMessage
 
@@ -35,20 +36,21 @@ _NEXT_STATUSES = {
 }
 
 
-class OrderError(Exception):
-    """A request the order rules refuse."""
-
-
-class InvalidOrder(OrderError):
+class InvalidOrder(Invalid):
     """The lines of a new order break a rule (none, a repeated sku, a quantity out of range)."""
 
 
-class InvalidTransition(OrderError):
+class InvalidTransition(Conflict):
     """The order cannot move to the requested status from where it is."""
 
+    default_code = "invalid_transition"
 
-class IdempotencyConflict(OrderError):
+
+class IdempotencyConflict(Unprocessable):
     """The idempotency key was already used by this user with a different request."""
+
+    default_code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used with a different request."
 
 
 def order_fingerprint(*, lines: Sequence[Mapping], payment_method: str) -> str:
@@ -62,19 +64,19 @@ def order_fingerprint(*, lines: Sequence[Mapping], payment_method: str) -> str:
 
 def _validate_lines(lines: Sequence[Mapping]) -> None:
     if not lines:
-        raise InvalidOrder("An order needs at least one line.")
+        raise InvalidOrder("An order needs at least one line.", field="lines")
     skus = [line["sku"] for line in lines]
     if len(set(skus)) != len(skus):
-        raise InvalidOrder("Each sku may appear only once in an order.")
+        raise InvalidOrder("Each sku may appear only once in an order.", field="lines")
     for line in lines:
         if not 1 <= int(line["quantity"]) <= MAX_LINE_QUANTITY:
-            raise InvalidOrder(f"Quantity must be between 1 and {MAX_LINE_QUANTITY}.")
+            raise InvalidOrder(f"Quantity must be between 1 and {MAX_LINE_QUANTITY}.", field="lines")
 
 
 def _order_replayed(*, user_id: UUID | str, idempotency_key: str, fingerprint: str) -> Order | None:
     order = Order.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
     if order is not None and order.request_fingerprint != fingerprint:
-        raise IdempotencyConflict("This Idempotency-Key was already used with a different request.")
+        raise IdempotencyConflict()
     return order
 
 
@@ -125,30 +127,6 @@ def _order_create_or_replay(
             raise
         return replayed, False
     return order, True
-
-
-def order_create(
-    *,
-    user_id: UUID | str,
-    lines: Sequence[Mapping],
-    payment_method: str,
-    idempotency_key: str | None = None,
-    correlation_id: str = "",
-) -> Order:
-    """Store a pending order with its lines and first history row.
-
-    With an idempotency key this user used in the last 24 hours, the first order comes back when the
-    request is the same, and IdempotencyConflict is raised when it differs.
-    """
-    with transaction.atomic():
-        order, _ = _order_create_or_replay(
-            user_id=user_id,
-            lines=lines,
-            payment_method=payment_method,
-            idempotency_key=idempotency_key,
-            correlation_id=correlation_id,
-        )
-    return order
 
 
 def order_place(

@@ -21,8 +21,10 @@ class InternalPaymentSerializer(serializers.ModelSerializer):
 class PaymentLookupInternalApi(InternalApi):
     """POST {order_ids: [...]} (at most 500) -> {results: [payment, ...]}: every payment of those orders."""
 
+    serializer_class = OrderIdsInputSerializer
+
     def post(self, request):
-        serializer = OrderIdsInputSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payments = payments_by_order(order_ids=serializer.validated_data["order_ids"])
         return Response({"results": InternalPaymentSerializer(payments, many=True).data})

@@ -5,14 +5,17 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from service_kit.exceptions import Invalid
 from service_kit.messaging.outbox import outbox_enqueue
 
 from .gateway import get_gateway
 from .models import Payment, PaymentStatus
 
 
-class InvalidAmount(ValueError):
+class InvalidAmount(Invalid):
     """A charge must be for more than zero."""
+
+    default_message = "A charge must be for more than zero."
 
 
 def payment_charge(
@@ -24,7 +27,7 @@ def payment_charge(
     call is answered with the first charge there, and the unique constraint keeps one row here.
     """
     if amount <= 0:
-        raise InvalidAmount("A charge must be for more than zero.")
+        raise InvalidAmount(field="amount")
     existing = Payment.objects.filter(order_id=order_id).first()
     if existing is not None:
         return existing

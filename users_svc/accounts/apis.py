@@ -4,11 +4,10 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer, ErrorResponse429Serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import exceptions, status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from service_kit.exceptions import Unauthenticated
 from service_kit.logins import registration_attempt
 
 from .keys import public_jwk
@@ -53,7 +52,7 @@ class BearerChallengeMixin:
 
 @extend_validation_errors(["unique"], field_name="email", methods=["post"])
 @extend_validation_errors(WEAK_PASSWORD_CODES, field_name="password", methods=["post"])
-class RegisterApi(APIView):
+class RegisterApi(generics.GenericAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     serializer_class = RegisterSerializer
@@ -61,13 +60,13 @@ class RegisterApi(APIView):
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer, 429: THROTTLED})
     def post(self, request):
         registration_attempt(request=request)
-        serializer = RegisterSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_register(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class TokenObtainApi(BearerChallengeMixin, APIView):
+class TokenObtainApi(BearerChallengeMixin, generics.GenericAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     serializer_class = TokenObtainSerializer
@@ -76,31 +75,26 @@ class TokenObtainApi(BearerChallengeMixin, APIView):
         request=TokenObtainSerializer, responses={200: TokenPairSerializer, 401: UNAUTHENTICATED, 429: THROTTLED}
     )
     def post(self, request):
-        serializer = TokenObtainSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_sign_in(request=request, **serializer.validated_data)
         return Response(token_pair_issue(user=user))
 
 
-class TokenRefreshApi(BearerChallengeMixin, APIView):
+class TokenRefreshApi(BearerChallengeMixin, generics.GenericAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     serializer_class = RefreshInputSerializer
 
     @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer, 401: UNAUTHENTICATED})
     def post(self, request):
-        serializer = RefreshInputSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            pair = token_refresh(refresh=serializer.validated_data["refresh"])
-        except TokenError as exc:
-            # One plain error, as every service's 401: simplejwt's InvalidToken carries a nested detail.
-            raise exceptions.AuthenticationFailed(str(exc), code="token_not_valid") from exc
-        return Response(pair)
+        return Response(token_refresh(refresh=serializer.validated_data["refresh"]))
 
 
 @extend_validation_errors(["token_not_valid"], field_name="refresh", methods=["post"])
-class TokenRevokeApi(APIView):
+class TokenRevokeApi(generics.GenericAPIView):
     serializer_class = RefreshInputSerializer
 
     @extend_schema(
@@ -112,39 +106,36 @@ class TokenRevokeApi(APIView):
         },
     )
     def post(self, request):
-        serializer = RefreshInputSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            token_revoke(refresh=serializer.validated_data["refresh"], user_id=request.user.id)
-        except TokenError as exc:
-            raise exceptions.ValidationError({"refresh": [str(exc)]}, code="token_not_valid") from exc
+        token_revoke(refresh=serializer.validated_data["refresh"], user_id=request.user.id)
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
-class MeApi(APIView):
+class MeApi(generics.GenericAPIView):
     serializer_class = ProfileSerializer
 
-    def get_user(self, request):
+    def get_object(self):
         # Tokens outlive accounts: the account must still exist and be active.
-        user = user_get_active(user_id=request.user.id)
+        user = user_get_active(user_id=self.request.user.id)
         if user is None:
-            raise exceptions.AuthenticationFailed("User not found or inactive.", code="user_not_found")
+            raise Unauthenticated("User not found or inactive.", code="user_not_found")
         return user
 
     @extend_schema(responses={200: ProfileSerializer, 401: UNAUTHENTICATED})
     def get(self, request):
-        return Response(ProfileSerializer(self.get_user(request)).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=ProfileSerializer, responses={200: ProfileSerializer, 401: UNAUTHENTICATED})
     def patch(self, request):
-        user = self.get_user(request)
-        serializer = ProfileSerializer(user, data=request.data, partial=True)
+        user = self.get_object()
+        serializer = self.get_serializer(user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = user_profile_update(user=user, **serializer.validated_data)
-        return Response(ProfileSerializer(user).data)
+        return Response(self.get_serializer(user).data)
 
 
-class JWKSApi(APIView):
+class JWKSApi(generics.GenericAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     serializer_class = JWKSSerializer

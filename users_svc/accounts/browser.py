@@ -13,9 +13,9 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
+from service_kit.exceptions import Unauthenticated
 from service_kit.logins import TooManyAttempts, retry_after
 from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, verified_cookie
 
@@ -77,8 +77,8 @@ class SignInView(View):
             response = render(request, self.template_name, {**context, "error": exc.detail}, status=429)
             response["Retry-After"] = retry_after(exc.wait)
             return response
-        except AuthenticationFailed as exc:
-            return render(request, self.template_name, {**context, "error": exc.detail}, status=401)
+        except Unauthenticated as exc:
+            return render(request, self.template_name, {**context, "error": exc.message}, status=401)
         return with_cookies(HttpResponseRedirect(context["next"]), request, token_pair_issue(user=user))
 
 
@@ -92,8 +92,8 @@ class RenewView(View):
         if refresh:
             try:
                 pair = token_refresh(refresh=refresh)
-            except (TokenError, AuthenticationFailed):
-                pass
+            except Unauthenticated:
+                pass  # bad, expired, spent or revoked, or its account gone: sign in again
             else:
                 return with_cookies(HttpResponseRedirect(target), request, pair)
         signin = HttpResponseRedirect(f"{SIGNIN_PATH}?{request.GET.urlencode()}" if target != "/" else SIGNIN_PATH)

@@ -2,11 +2,10 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
-from service_kit.errors import AUTHENTICATION_ERROR_CODES
 from service_kit.fields import EmailTextField, TextField
+from service_kit.openapi import AUTHENTICATION_ERROR_CODES, error_envelope_serializer
 
 from .models import User
 
@@ -89,12 +88,4 @@ class JWKSSerializer(serializers.Serializer):
 ACCOUNT_ERROR_401_CODES = (*AUTHENTICATION_ERROR_CODES, "no_active_account", "user_not_found")
 
 
-class AccountError401Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[(code, code) for code in ACCOUNT_ERROR_401_CODES])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class AccountErrorResponse401Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = AccountError401Serializer(many=True)
+AccountErrorResponse401Serializer = error_envelope_serializer("AccountErrorResponse401", ACCOUNT_ERROR_401_CODES)

@@ -4,18 +4,38 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
+from service_kit.exceptions import Forbidden, Invalid, Unauthenticated
 from service_kit.logins import login_attempt, login_succeeded
 
 from .models import User
 from .selectors import user_email_taken, user_get_active
 from .tokens import RefreshToken
 
-EMAIL_TAKEN = serializers.ValidationError({"email": ["Email already in use."]}, code="unique")
+# simplejwt's own words for a spent refresh token, so a lost race reads as the token's second use does.
+TOKEN_BLACKLISTED = "Token is blacklisted"
+
+
+class EmailTaken(Invalid):
+    """Registration with an address that has an account: a 400 on `email`, as API.md states."""
+
+    default_code = "unique"
+    default_message = "Email already in use."
+
+
+class NoActiveAccount(Unauthenticated):
+    """Wrong credentials, or a token whose user is gone or inactive."""
+
+    default_code = "no_active_account"
+
+
+class RefreshTokenNotValid(Unauthenticated):
+    """A refresh token that is bad, expired or used answers as every service's 401: one plain error."""
+
+    default_code = "token_not_valid"
 
 
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
@@ -27,20 +47,20 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     password_hash = make_password(password)
     email = User.objects.normalize_email(email)
     if user_email_taken(email=email):
-        raise EMAIL_TAKEN
+        raise EmailTaken(field="email")
     user = User(email=email, first_name=first_name, last_name=last_name, password=password_hash)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
         # Two registrations of one address at once: the unique index decides.
-        raise EMAIL_TAKEN from exc
+        raise EmailTaken(field="email") from exc
     return user
 
 
 def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
     """The active user with these credentials. Raises TooManyAttempts past the account's or the address's
-    limit of failures (service_kit.logins), AuthenticationFailed for wrong credentials.
+    limit of failures (service_kit.logins), NoActiveAccount for wrong credentials.
 
     An unknown email costs one password hash too (Django's ModelBackend hashes for a missing user) and
     answers the same error, so neither body nor time tells whether the account exists.
@@ -48,9 +68,7 @@ def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
     login_attempt(request=request, identifier=email)
     user = authenticate(request, email=email, password=password)
     if user is None:
-        raise exceptions.AuthenticationFailed(
-            "No active account found with the given credentials.", code="no_active_account"
-        )
+        raise NoActiveAccount("No active account found with the given credentials.")
     login_succeeded(request=request, identifier=email)
     return user
 
@@ -74,8 +92,8 @@ def token_pair_issue(*, user: User) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def _refresh_token_blacklist(token: RefreshToken) -> None:
-    """Blacklists the token; TokenError when a concurrent request already did.
+def _refresh_token_blacklist(token: RefreshToken) -> bool:
+    """Blacklists the token; False when a request (a concurrent one, too) already did.
 
     The outstanding row is locked so that two uses of one refresh token cannot both succeed. Every token
     issued here has that row already; the defaults only cover one recorded nowhere.
@@ -92,33 +110,43 @@ def _refresh_token_blacklist(token: RefreshToken) -> None:
             },
         )
         _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
-    if not created:
-        raise TokenError("Token is blacklisted")
+    return created
 
 
 def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotates a refresh token: the old one is blacklisted, the new pair has the user's current claims.
 
-    Raises TokenError for a bad, expired or used token, AuthenticationFailed when its user is gone or inactive.
+    Raises RefreshTokenNotValid for a bad, expired or used token, NoActiveAccount when its user is gone or
+    inactive.
     """
-    token = RefreshToken(refresh)
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise RefreshTokenNotValid(str(exc)) from exc
     user = user_get_active(user_id=token.get(api_settings.USER_ID_CLAIM, ""))
     if user is None:
-        raise exceptions.AuthenticationFailed("No active account found for the given token.", code="no_active_account")
+        raise NoActiveAccount("No active account found for the given token.")
     # The old token is spent only if the new pair is recorded too.
     with transaction.atomic():
-        _refresh_token_blacklist(token)
+        if not _refresh_token_blacklist(token):
+            raise RefreshTokenNotValid(TOKEN_BLACKLISTED)
         return token_pair_issue(user=user)
 
 
 def token_revoke(*, refresh: str, user_id: str) -> None:
-    """Blacklists a refresh token of the caller. Raises TokenError when invalid, PermissionDenied when not theirs."""
-    token = RefreshToken(refresh)
+    """Blacklists a refresh token of the caller. Raises Invalid (on `refresh`) when the token is bad, expired
+    or used, Forbidden when it is not theirs."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise Invalid(str(exc), code="token_not_valid", field="refresh") from exc
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user_id):
-        raise exceptions.PermissionDenied("This refresh token belongs to another user.")
-    _refresh_token_blacklist(token)
+        raise Forbidden("This refresh token belongs to another user.")
+    if not _refresh_token_blacklist(token):
+        raise Invalid(TOKEN_BLACKLISTED, code="token_not_valid", field="refresh")
 
 
 def token_revoke_any(*, refresh: str) -> None:
-    """Blacklists a refresh token whoever holds it: signing a browser out with the cookie it sent."""
+    """Blacklists a refresh token whoever holds it: signing a browser out with the cookie it sent. A token
+    spent already needs nothing more; a bad one raises TokenError."""
     _refresh_token_blacklist(RefreshToken(refresh))

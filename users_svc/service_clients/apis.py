@@ -3,22 +3,21 @@
 from accounts.apis import THROTTLED, BearerChallengeMixin
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import exceptions
+from rest_framework import generics
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from .serializers import (
     ServiceTokenErrorResponse401Serializer,
     ServiceTokenInputSerializer,
     ServiceTokenOutputSerializer,
 )
-from .services import InvalidClient, InvalidScope, service_token_issue
+from .services import service_token_issue
 
 
 @extend_validation_errors(["invalid_scope"], field_name="scope", methods=["post"])
-class ServiceTokenApi(BearerChallengeMixin, APIView):
+class ServiceTokenApi(BearerChallengeMixin, generics.GenericAPIView):
     """OAuth2 client credentials: `grant_type=client_credentials`, `client_id`, `client_secret`, `scope?`.
 
     The token names the client (`sub`), carries `scope` and no user: people's endpoints refuse it.
@@ -39,18 +38,11 @@ class ServiceTokenApi(BearerChallengeMixin, APIView):
         },
     )
     def post(self, request):
-        serializer = ServiceTokenInputSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            issued = service_token_issue(
-                client_id=data["client_id"], client_secret=data["client_secret"], scope=data.get("scope")
-            )
-        except InvalidClient:
-            raise exceptions.AuthenticationFailed("Client authentication failed.", code="invalid_client") from None
-        except InvalidScope:
-            raise exceptions.ValidationError(
-                {"scope": ["The requested scope is not granted to this client."]}, code="invalid_scope"
-            ) from None
+        issued = service_token_issue(
+            client_id=data["client_id"], client_secret=data["client_secret"], scope=data.get("scope")
+        )
         body = {"access_token": issued.access_token, "expires_in": issued.expires_in, "scope": issued.scope}
         return Response(ServiceTokenOutputSerializer(body).data, headers={"Cache-Control": "no-store"})

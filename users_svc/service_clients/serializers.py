@@ -1,8 +1,8 @@
 """Input and output of the client-credentials token endpoint (OAuth2, RFC 6749 section 4.4)."""
 
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 from service_kit.fields import TextField
+from service_kit.openapi import error_envelope_serializer
 
 
 class ServiceTokenInputSerializer(serializers.Serializer):
@@ -19,14 +19,8 @@ class ServiceTokenOutputSerializer(serializers.Serializer):
     scope = serializers.CharField()
 
 
-class ServiceTokenError401Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[("invalid_client", "invalid_client")])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ServiceTokenErrorResponse401Serializer(serializers.Serializer):
-    """The 401 of the client-credentials endpoint: a wrong secret, an unknown or an inactive client."""
-
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ServiceTokenError401Serializer(many=True)
+ServiceTokenErrorResponse401Serializer = error_envelope_serializer(
+    "ServiceTokenErrorResponse401",
+    ["invalid_client"],
+    "The 401 of the client-credentials endpoint: a wrong secret, an unknown or an inactive client.",
+)

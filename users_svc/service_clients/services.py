@@ -4,17 +4,24 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from service_kit.exceptions import Invalid, Unauthenticated
 
 from .models import ServiceClient
 from .tokens import ServiceAccessToken
 
 
-class InvalidClient(Exception):
+class InvalidClient(Unauthenticated):
     """Unknown client, wrong secret, or an inactive client: one answer for all three."""
 
+    default_code = "invalid_client"
+    default_message = "Client authentication failed."
 
-class InvalidScope(Exception):
+
+class InvalidScope(Invalid):
     """A scope the client was not granted."""
+
+    default_code = "invalid_scope"
+    default_message = "The requested scope is not granted to this client."
 
 
 @dataclass(frozen=True)
@@ -46,12 +53,12 @@ def service_token_issue(*, client_id: str, client_secret: str, scope: str | None
     client = ServiceClient.objects.filter(name=client_id, is_active=True).first()
     if client is None:
         make_password(client_secret)  # as long as a real check, so timing does not tell which clients exist
-        raise InvalidClient
+        raise InvalidClient()
     if not client.check_secret(client_secret):
-        raise InvalidClient
+        raise InvalidClient()
     requested = frozenset(scope.split()) if scope else client.scope_set
     if not requested or not requested <= client.scope_set:
-        raise InvalidScope
+        raise InvalidScope(field="scope")
     token = ServiceAccessToken.for_client(client, scopes=requested)
     return IssuedToken(
         access_token=str(token),

@@ -154,7 +154,7 @@ def test_new_reserve_message_for_a_rejected_order_is_rejected_again_after_a_rest
     ProductFactory(sku="A", on_hand=0)
     order_id = uuid.uuid4()
     deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 1)))
-    services.product_restock(sku="A", quantity=10)
+    services.product_stock_add(sku="A", quantity=10)
 
     deliver(handlers.reserve_stock, reserve_payload(order_id, ("A", 1)))
 

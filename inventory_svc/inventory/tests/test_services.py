@@ -75,24 +75,24 @@ def test_product_update_refuses_a_zero_price():
 
 
 @pytest.mark.django_db
-def test_product_restock_adds_to_on_hand():
+def test_product_stock_add_adds_to_on_hand():
     product = ProductFactory(on_hand=3, reserved=2)
-    restocked = services.product_restock(sku=product.sku, quantity=10)
+    restocked = services.product_stock_add(sku=product.sku, quantity=10)
     assert (restocked.on_hand, restocked.reserved) == (13, 2)
 
 
 @pytest.mark.django_db
-def test_product_restock_refuses_to_pass_the_stock_ceiling():
+def test_product_stock_add_refuses_to_pass_the_stock_ceiling():
     product = ProductFactory(on_hand=services.MAX_ON_HAND)
     with pytest.raises(ValidationError):
-        services.product_restock(sku=product.sku, quantity=1)
+        services.product_stock_add(sku=product.sku, quantity=1)
     assert stock_of(product.sku) == (services.MAX_ON_HAND, 0)
 
 
 @pytest.mark.django_db
-def test_product_restock_of_unknown_product_raises_does_not_exist():
-    with pytest.raises(Product.DoesNotExist):
-        services.product_restock(sku="NOPE", quantity=1)
+def test_product_stock_add_of_unknown_product_raises_not_found():
+    with pytest.raises(services.ProductNotFound):
+        services.product_stock_add(sku="NOPE", quantity=1)
 
 
 @pytest.mark.django_db
@@ -193,7 +193,7 @@ def test_second_reserve_of_a_rejected_order_stays_rejected_after_a_restock():
     ProductFactory(sku="A", on_hand=0)
     order_id = uuid.uuid4()
     services.stock_reserve(order_id=order_id, lines=[("A", 1)])
-    services.product_restock(sku="A", quantity=10)
+    services.product_stock_add(sku="A", quantity=10)
 
     again = services.stock_reserve(order_id=order_id, lines=[("A", 1)])
 
@@ -289,10 +289,10 @@ def test_release_of_rejected_order_does_nothing():
 
 
 @pytest.mark.django_db
-def test_restock_order_puts_sold_units_back_on_hand(held_order):
+def test_stock_return_puts_sold_units_back_on_hand(held_order):
     services.stock_commit(order_id=held_order)
 
-    reservation = services.stock_restock_order(order_id=held_order)
+    reservation = services.stock_return(order_id=held_order)
 
     assert reservation.status == "returned"
     assert stock_of("A") == (5, 0)
@@ -302,9 +302,9 @@ def test_restock_order_puts_sold_units_back_on_hand(held_order):
 @pytest.mark.django_db
 def test_second_restock_of_an_order_changes_nothing(held_order):
     services.stock_commit(order_id=held_order)
-    services.stock_restock_order(order_id=held_order)
+    services.stock_return(order_id=held_order)
 
-    again = services.stock_restock_order(order_id=str(held_order))
+    again = services.stock_return(order_id=str(held_order))
 
     assert again.status == "returned"
     assert stock_of("A") == (5, 0)
@@ -312,12 +312,12 @@ def test_second_restock_of_an_order_changes_nothing(held_order):
 
 
 @pytest.mark.django_db
-def test_restock_order_keeps_sales_and_holds_of_other_orders(held_order):
+def test_stock_return_keeps_sales_and_holds_of_other_orders(held_order):
     other = uuid.uuid4()
     services.stock_reserve(order_id=other, lines=[("A", 1)])
     services.stock_commit(order_id=held_order)
 
-    services.stock_restock_order(order_id=held_order)
+    services.stock_return(order_id=held_order)
 
     assert stock_of("A") == (5, 1)
     assert Reservation.objects.get(order_id=other).status == "held"
@@ -325,34 +325,34 @@ def test_restock_order_keeps_sales_and_holds_of_other_orders(held_order):
 
 @pytest.mark.django_db
 def test_restock_arriving_before_the_commit_releases_the_held_stock(held_order):
-    assert services.stock_restock_order(order_id=held_order).status == "released"
+    assert services.stock_return(order_id=held_order).status == "released"
     assert stock_of("A") == (5, 0)
     assert services.stock_commit(order_id=held_order).status == "released"
     assert stock_of("A") == (5, 0)
 
 
 @pytest.mark.django_db
-def test_restock_order_of_a_released_reservation_adds_nothing(held_order):
+def test_stock_return_of_a_released_reservation_adds_nothing(held_order):
     services.stock_release(order_id=held_order)
-    assert services.stock_restock_order(order_id=held_order).status == "released"
+    assert services.stock_return(order_id=held_order).status == "released"
     assert stock_of("A") == (5, 0)
 
 
 @pytest.mark.django_db
-def test_restock_order_of_a_rejected_or_unknown_order_does_nothing():
+def test_stock_return_of_a_rejected_or_unknown_order_does_nothing():
     ProductFactory(sku="A", on_hand=1, reserved=1)
     rejected = uuid.uuid4()
     services.stock_reserve(order_id=rejected, lines=[("A", 1)])
 
-    assert services.stock_restock_order(order_id=rejected).status == "rejected"
-    assert services.stock_restock_order(order_id=uuid.uuid4()) is None
+    assert services.stock_return(order_id=rejected).status == "rejected"
+    assert services.stock_return(order_id=uuid.uuid4()) is None
     assert stock_of("A") == (1, 1)
 
 
 @pytest.mark.django_db
 def test_commit_after_restock_sells_nothing_again(held_order):
     services.stock_commit(order_id=held_order)
-    services.stock_restock_order(order_id=held_order)
+    services.stock_return(order_id=held_order)
     assert services.stock_commit(order_id=held_order).status == "returned"
     assert stock_of("A") == (5, 0)
 
@@ -465,7 +465,7 @@ def test_concurrent_commits_releases_and_restocks_keep_counts_exact():
             return services.stock_commit(order_id=orders[index])
         if index < 10:
             return services.stock_release(order_id=orders[index])
-        return services.product_restock(sku="A", quantity=3)
+        return services.product_stock_add(sku="A", quantity=3)
 
     results = run_in_threads(12, settle)
 
@@ -480,7 +480,7 @@ def test_concurrent_restocks_of_one_order_return_its_units_once():
     services.stock_reserve(order_id=order_id, lines=[("A", 4)])
     services.stock_commit(order_id=order_id)
 
-    results = run_in_threads(6, lambda i: services.stock_restock_order(order_id=order_id))
+    results = run_in_threads(6, lambda i: services.stock_return(order_id=order_id))
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert stock_of("A") == (10, 0)
@@ -488,11 +488,11 @@ def test_concurrent_restocks_of_one_order_return_its_units_once():
 
 
 @pytest.mark.django_db
-def test_product_restock_past_the_ceiling_names_its_rule():
+def test_product_stock_add_past_the_ceiling_names_its_rule():
     product = ProductFactory(on_hand=services.MAX_ON_HAND)
 
     with pytest.raises(ValidationError) as raised:
-        services.product_restock(sku=product.sku, quantity=1)
+        services.product_stock_add(sku=product.sku, quantity=1)
 
     assert raised.value.error_dict["quantity"][0].code == "stock_ceiling"
 

@@ -1,20 +1,22 @@
-"""The error envelope of API.md: for responses made outside DRF views (unknown routes, crashes), and
-as the OpenAPI schemas document it."""
+"""The error envelope of API.md: one exception handler for every DRF view, and Django's error views for
+the rest (unknown routes, crashes).
 
-import re
+Services raise the platform's own errors (`service_kit.exceptions`); views never catch them. The handler
+alone turns those, Django's (Http404, PermissionDenied, ValidationError) and DRF's into the envelope,
+as HackSoft's Django-Styleguide-Example does in `api/exception_handlers.py`; drf-standardized-errors
+formats it.
+"""
 
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
-from drf_standardized_errors import openapi
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
-from drf_standardized_errors.settings import package_settings
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework import exceptions, serializers, status
+from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.settings import api_settings
 
-from .pagination import PageNumberPagination
+from .exceptions import Invalid, ServiceError, Unauthenticated
 
 
 class RequestTooLarge(APIException):
@@ -33,15 +35,46 @@ class DatabaseUnavailable(APIException):
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
+def _validation_error(exc: Invalid) -> exceptions.ValidationError:
+    """DRF's ValidationError for an Invalid: its message on `field` (none: on the request), and its `details`."""
+    errors = {
+        field: [ErrorDetail(message, exc.code) for message in messages] for field, messages in exc.details.items()
+    }
+    if exc.field is None and not errors:
+        return exceptions.ValidationError([ErrorDetail(exc.message, exc.code)])
+    errors.setdefault(exc.field or api_settings.NON_FIELD_ERRORS_KEY, []).insert(0, ErrorDetail(exc.message, exc.code))
+    return exceptions.ValidationError(errors)
+
+
 class ExceptionHandler(StandardizedExceptionHandler):
-    """drf-standardized-errors, plus Django's "body too big" as a 413 and a database outage as a 503."""
+    """drf-standardized-errors, plus the platform's own errors, Django's ValidationError, Django's "body
+    too big" as a 413 and a database outage as a 503."""
 
     def convert_known_exceptions(self, exc):
+        if isinstance(exc, ServiceError):
+            return self.convert_service_error(exc)
+        if isinstance(exc, DjangoValidationError):
+            return exceptions.ValidationError(detail=serializers.as_serializer_error(exc))
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge()
         if isinstance(exc, DATABASE_DOWN):
             return DatabaseUnavailable()
         return super().convert_known_exceptions(exc)
+
+    def convert_service_error(self, exc: ServiceError) -> APIException:
+        if isinstance(exc, Invalid):
+            return _validation_error(exc)
+        converted = APIException(detail=exc.message, code=exc.code)
+        converted.status_code = exc.status_code
+        if isinstance(exc, Unauthenticated):
+            # As DRF's own views do: a 401 names its scheme, and without one it is a 403.
+            view, request = self.context.get("view"), self.context.get("request")
+            header = view.get_authenticate_header(request) if view is not None else None
+            if header:
+                converted.auth_header = header
+            else:
+                converted.status_code = status.HTTP_403_FORBIDDEN
+        return converted
 
 
 class DatabaseUnavailableMiddleware:
@@ -79,60 +112,3 @@ def bad_request(request, exception=None):
 def permission_denied(request, exception=None):
     detail = "You do not have permission to perform this action."
     return JsonResponse(error_body("client_error", "permission_denied", detail), status=403)
-
-
-# SCHEMA
-
-# What JWTAuthentication answers with a 401: no token, a malformed header, a bad or expired token.
-AUTHENTICATION_ERROR_CODES = ("authentication_failed", "not_authenticated", "token_not_valid")
-
-
-class Error401Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[(code, code) for code in AUTHENTICATION_ERROR_CODES])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse401Serializer(serializers.Serializer):
-    """The 401 envelope with every code the service's authentication gives (DRF's two, and simplejwt's)."""
-
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error401Serializer(many=True)
-
-
-class AutoSchema(openapi.AutoSchema):
-    """drf-standardized-errors' schema, plus the 400 of a paginated list given a bad `?page_size=`."""
-
-    def _get_extra_validation_errors(self):
-        errors = super()._get_extra_validation_errors()
-        paginator = self._get_paginator()
-        if self._is_list_view() and isinstance(paginator, PageNumberPagination):
-            errors = {**errors, paginator.page_size_query_param: {"invalid"}}
-        return errors
-
-
-def _attr_pattern(name: str, placeholder: str) -> str:
-    """The regular expression of the `attr`s a documented name stands for."""
-    item_errors = f"{package_settings.NESTED_FIELD_SEPARATOR}{api_settings.NON_FIELD_ERRORS_KEY}"
-    optional = ""
-    if name.endswith(f"{placeholder}{item_errors}"):
-        # The error of a null item is on the item itself ("lines.5"), documented as its non-field errors.
-        name, optional = name.removesuffix(item_errors), f"(?:{re.escape(item_errors)})?"
-    return re.escape(name).replace(placeholder, "[0-9]+") + optional
-
-
-def postprocess_list_indices(result, generator, request, public):
-    """The `attr` of an error in a list item names its index ("lines.0.sku"), where drf-standardized-errors
-    documents a placeholder ("lines.INDEX.sku"): a pattern matching the real names replaces it, and the
-    discriminator keyed on the placeholder goes."""
-    placeholder = package_settings.LIST_INDEX_IN_API_SCHEMA
-    for component in result.get("components", {}).get("schemas", {}).values():
-        attr = component.get("properties", {}).get("attr", {})
-        names = attr.get("enum", [])
-        if names and all(isinstance(name, str) for name in names) and any(placeholder in name for name in names):
-            del attr["enum"]
-            attr["pattern"] = f"^(?:{'|'.join(_attr_pattern(name, placeholder) for name in names)})$"
-        mapping = component.get("discriminator", {}).get("mapping", {})
-        if any(placeholder in str(name) for name in mapping):
-            del component["discriminator"]
-    return result

@@ -8,10 +8,9 @@ where the service uses it, answer: 200, else 503 with which one did not.
 import redis
 from django.db import connection
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from .conf import kit_settings
 
@@ -55,20 +54,22 @@ class LiveSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class LiveView(APIView):
+class LiveView(generics.GenericAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    serializer_class = LiveSerializer
 
     @extend_schema(responses={200: LiveSerializer})
     def get(self, request):
         return Response({"service": kit_settings.SERVICE_NAME, "status": "ok"})
 
 
-class HealthView(APIView):
+class HealthView(generics.GenericAPIView):
     """Ready: every dependency of the service answers."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    serializer_class = HealthSerializer
 
     @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer})
     def get(self, request):

@@ -3,8 +3,7 @@ network under /internal/<svc>/, which nginx never routes, with a service token c
 a person's. Each service's endpoints subclass `InternalApi`."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.views import APIView
+from rest_framework import generics, serializers
 
 from .authentication import ServiceTokenAuthentication
 from .permissions import HasScope
@@ -19,8 +18,9 @@ class OrderIdsInputSerializer(serializers.Serializer):
 
 
 @extend_schema(exclude=True)
-class InternalApi(APIView):
-    """A service token with the reconciliation scope; left out of the public API schema."""
+class InternalApi(generics.GenericAPIView):
+    """A service token with the reconciliation scope; left out of the public API schema. A generic view with its
+    input as `serializer_class`, as every public view (README, "Layout")."""
 
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [HasScope(RECONCILE_SCOPE)]

@@ -167,14 +167,14 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "service_kit.errors.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "service_kit.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_HANDLER_CLASS": "service_kit.errors.ExceptionHandler",
-    "ERROR_SCHEMAS": {"401": "service_kit.errors.ErrorResponse401Serializer"},
+    "ERROR_SCHEMAS": {"401": "service_kit.openapi.ErrorResponse401Serializer"},
 }
 
 
@@ -197,7 +197,7 @@ def spectacular(name: str, *, path_prefix: str | None = None) -> dict:
         },
         "POSTPROCESSING_HOOKS": [
             "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-            "service_kit.errors.postprocess_list_indices",
+            "service_kit.openapi.postprocess_list_indices",
         ],
     }
 

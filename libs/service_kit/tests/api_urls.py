@@ -11,5 +11,6 @@ urlpatterns = [
     path("log/", views.LogView.as_view(), name="log"),
     path("scoped/", views.ScopedView.as_view(), name="scoped"),
     path("boom/", views.BoomView.as_view(), name="boom"),
+    path("refusals/<str:kind>/", views.RefusalView.as_view(), name="refusal"),
     path("database-down/", views.DatabaseDownView.as_view(), name="database-down"),
 ]

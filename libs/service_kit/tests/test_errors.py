@@ -13,6 +13,61 @@ def test_unknown_route_is_404_json_envelope(api_client, path):
     assert_envelope(response, status=404, error_type="client_error", code="not_found")
 
 
+@pytest.mark.parametrize(
+    ("kind", "status", "error_type", "code", "attr", "detail"),
+    [
+        ("invalid-field", 400, "validation_error", "too_long", "text", "Too long."),
+        ("invalid-request", 400, "validation_error", "invalid", None, "Not today."),
+        ("unauthenticated", 401, "client_error", "user_not_found", None, "Gone."),
+        (
+            "forbidden",
+            403,
+            "client_error",
+            "permission_denied",
+            None,
+            "You do not have permission to perform this action.",
+        ),
+        ("not-found", 404, "client_error", "not_found", None, "Not found."),
+        ("conflict", 409, "client_error", "in_use", None, "In use."),
+        ("unprocessable", 422, "client_error", "key_reused", None, "Key reused."),
+        ("django-validation", 400, "validation_error", "bad_text", "text", "Bad text."),
+        ("django-404", 404, "client_error", "not_found", None, "Not found."),
+        (
+            "django-permission",
+            403,
+            "client_error",
+            "permission_denied",
+            None,
+            "You do not have permission to perform this action.",
+        ),
+    ],
+)
+def test_the_handler_answers_each_raised_error_in_the_envelope(
+    api_client, kind, status, error_type, code, attr, detail
+):
+    response = api_client.get(f"/api/kit/refusals/{kind}/")
+
+    body = assert_envelope(response, status=status, error_type=error_type)
+    assert body["errors"] == [{"code": code, "detail": detail, "attr": attr}]
+
+
+def test_a_service_401_names_the_bearer_scheme(api_client):
+    response = api_client.get("/api/kit/refusals/unauthenticated/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_invalid_with_details_answers_every_field(api_client):
+    response = api_client.get("/api/kit/refusals/invalid-fields/")
+
+    body = assert_envelope(response, status=400, error_type="validation_error")
+    assert sorted((error["attr"], error["code"]) for error in body["errors"]) == [
+        ("text", "too_long"),
+        ("title", "too_long"),
+    ]
+
+
 @pytest.fixture
 def crash_client():
     return APIClient(raise_request_exception=False)

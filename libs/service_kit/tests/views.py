@@ -2,10 +2,13 @@
 
 import logging
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
+from django.http import Http404
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from service_kit import exceptions
 from service_kit.authentication import ServiceTokenAuthentication
 from service_kit.permissions import HasScope, IsStaffOrReadOnly
 
@@ -114,3 +117,31 @@ class ScopedView(generics.GenericAPIView):
 
     def get(self, request):
         return Response({"client": request.user.client_id, "scopes": sorted(request.user.scopes)})
+
+
+# What a service may raise, by name: the kit's handler alone turns each into the envelope.
+REFUSALS = {
+    "invalid-field": lambda: exceptions.Invalid("Too long.", code="too_long", field="text"),
+    "invalid-fields": lambda: exceptions.Invalid(
+        "Too long.", code="too_long", field="text", details={"title": ["Too long."]}
+    ),
+    "invalid-request": lambda: exceptions.Invalid("Not today."),
+    "unauthenticated": lambda: exceptions.Unauthenticated("Gone.", code="user_not_found"),
+    "forbidden": lambda: exceptions.Forbidden(),
+    "not-found": lambda: exceptions.NotFound(),
+    "conflict": lambda: exceptions.Conflict("In use.", code="in_use"),
+    "unprocessable": lambda: exceptions.Unprocessable("Key reused.", code="key_reused"),
+    "django-validation": lambda: ValidationError({"text": ValidationError("Bad text.", code="bad_text")}),
+    "django-404": lambda: Http404("no such note"),
+    "django-permission": lambda: PermissionDenied("not yours"),
+}
+
+
+class RefusalView(generics.GenericAPIView):
+    """Raises the error named in the URL, as a service would, and catches nothing."""
+
+    permission_classes = [AllowAny]
+    serializer_class = NoteSerializer
+
+    def get(self, request, kind):
+        raise REFUSALS[kind]()

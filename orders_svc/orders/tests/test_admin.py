@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from orders.models import CancelReason, OrderStatus
-from orders.services import order_create, order_transition
+from orders.services import order_place, order_transition
 
 from .factories import OrderFactory
 
@@ -42,7 +42,9 @@ def test_order_list_page_filters_by_status_and_reason(admin_client):
 
 
 def test_order_page_shows_lines_and_status_history(admin_client):
-    order = order_create(user_id=OrderFactory().user_id, lines=[{"sku": "DEMO-MUG", "quantity": 2}], payment_method="x")
+    order, _ = order_place(
+        user_id=OrderFactory().user_id, lines=[{"sku": "DEMO-MUG", "quantity": 2}], payment_method="pm_card_visa"
+    )
     order_transition(order=order, to_status=OrderStatus.CANCELLED, reason=CancelReason.EXPIRED)
 
     response = admin_client.get(reverse("admin:orders_order_change", args=[order.id]))

@@ -16,7 +16,6 @@ from orders.services import (
     IdempotencyConflict,
     InvalidOrder,
     InvalidTransition,
-    order_create,
     order_fingerprint,
     order_mark_reserved,
     order_place,
@@ -34,15 +33,17 @@ LINES = [{"sku": "DEMO-MUG", "quantity": 2}, {"sku": "DEMO-POSTER", "quantity": 
 
 
 def create(**overrides) -> Order:
+    """An order placed as the API places it (its reserve request queued too)."""
     arguments = {"user_id": uuid.uuid4(), "lines": LINES, "payment_method": "pm_card_visa", **overrides}
-    return order_create(**arguments)
+    order, _ = order_place(**arguments)
+    return order
 
 
 def history_of(order: Order) -> list[tuple[str, str | None]]:
     return list(order.history.values_list("status", "reason"))
 
 
-def test_order_create_stores_a_pending_order_with_its_lines_and_first_history_row():
+def test_order_place_stores_a_pending_order_with_its_lines_and_first_history_row():
     user_id = uuid.uuid4()
 
     order = create(user_id=user_id, correlation_id="req-1")
@@ -60,7 +61,7 @@ def test_order_create_stores_a_pending_order_with_its_lines_and_first_history_ro
     assert history_of(order) == [("pending", None)]
 
 
-def test_order_create_keeps_the_fingerprint_of_the_request():
+def test_order_place_keeps_the_fingerprint_of_the_request():
     order = create(idempotency_key="key-1")
 
     assert order.idempotency_key == "key-1"
@@ -76,7 +77,7 @@ def test_fingerprint_ignores_line_order_but_not_content():
     assert order_fingerprint(lines=LINES, payment_method="pm_card_chargeDeclined") != same
 
 
-def test_order_create_with_a_used_key_and_same_request_returns_the_first_order():
+def test_order_place_with_a_used_key_and_same_request_returns_the_first_order():
     user_id = uuid.uuid4()
     first = create(user_id=user_id, idempotency_key="key-1")
 
@@ -86,7 +87,7 @@ def test_order_create_with_a_used_key_and_same_request_returns_the_first_order()
     assert Order.objects.count() == 1
 
 
-def test_order_create_with_a_used_key_and_another_request_is_a_conflict():
+def test_order_place_with_a_used_key_and_another_request_is_a_conflict():
     user_id = uuid.uuid4()
     create(user_id=user_id, idempotency_key="key-1")
 
@@ -95,7 +96,7 @@ def test_order_create_with_a_used_key_and_another_request_is_a_conflict():
     assert Order.objects.count() == 1
 
 
-def test_order_create_with_another_users_key_makes_a_new_order():
+def test_order_place_with_another_users_key_makes_a_new_order():
     create(idempotency_key="key-1")
     create(idempotency_key="key-1")
 
@@ -112,7 +113,7 @@ def test_order_create_with_another_users_key_makes_a_new_order():
     ],
     ids=["no lines", "repeated sku", "zero quantity", "too many"],
 )
-def test_order_create_refuses_invalid_lines_and_stores_nothing(lines):
+def test_order_place_refuses_invalid_lines_and_stores_nothing(lines):
     with pytest.raises(InvalidOrder):
         create(lines=lines)
     assert Order.objects.count() == 0
