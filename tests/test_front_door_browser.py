@@ -106,6 +106,10 @@ def test_staff_follows_an_order_from_its_page_to_its_payment_and_back(
     story = page.locator(".field-story")
     for step in ("Pending", "Reserved", "Confirmed", "message inventory.reserve", "message payments.charge"):
         assert step in story.inner_text(), step
+    # What payments and inventory say of it now, asked with orders_svc's service identity.
+    elsewhere = page.locator(".field-elsewhere").inner_text()
+    assert "payment succeeded, 12.50 USD" in elsewhere, elsewhere
+    assert "reservation committed" in elsewhere, elsewhere
     story.scroll_into_view_if_needed()
     screenshot(page, "order-story.png")
 

@@ -8,8 +8,25 @@ from django.utils.timesince import timesince
 from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin, admin_link, admin_search_link
 from service_kit.models import OutboxMessage
 
+from .clients import InternalClient, ServiceUnavailable
 from .models import Order, OrderLine, OrderStatus, ReconciliationFinding, ReconciliationRun
 from .services import order_cancel, orders_ask_again
+
+
+def _as_known_elsewhere(order: Order) -> str:
+    order_id = str(order.id)
+    try:
+        client = InternalClient.from_settings()
+        try:
+            payments = client.payments_by_order([order_id]).get(order_id, [])
+            reservation = client.reservations_by_order([order_id]).get(order_id)
+        finally:
+            client.close()
+    except ServiceUnavailable as exc:
+        return f"payments and inventory not asked: {exc}"
+    said = [f"payment {p['status']}, {p['amount']} {p['currency']}" for p in payments] or ["no payment"]
+    said.append(f"reservation {reservation['status']}" if reservation else "no reservation")
+    return "; ".join(said)
 
 
 def _when(moment) -> str:
@@ -67,11 +84,14 @@ class OrderAdmin(ViewOnlyAdmin):
 
     @admin.display(description="in the other services")
     def elsewhere(self, order: Order) -> str:
-        return format_html(
+        """Links into the payments and inventory admins, and what those services say of the order now,
+        asked over their internal endpoints with orders_svc's service identity (as reconciliation does)."""
+        links = format_html(
             "{} · {}",
             admin_search_link("payments", "payments/payment", order.id, "its payment"),
             admin_search_link("inventory", "inventory/reservation", order.id, "its reservation"),
         )
+        return format_html("{}<br>{}", links, _as_known_elsewhere(order))
 
     @admin.display(description="status history and messages, in time order")
     def story(self, order: Order) -> str:
