@@ -6,7 +6,7 @@ and 12.5 as "12.50", accepting what the schema calls invalid."""
 import re
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from service_kit.fields import TextField, WholeNumberField
 
@@ -40,7 +40,16 @@ class ProductOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_serializer(component_name="ProductCreate")
+@extend_schema_serializer(
+    component_name="ProductCreate",
+    examples=[
+        OpenApiExample(
+            "A new product with its first stock",
+            value={"sku": "MUG-BLUE", "name": "Blue mug", "description": "350 ml", "price": "12.50", "stock": 40},
+            request_only=True,
+        )
+    ],
+)
 class ProductCreateInputSerializer(serializers.Serializer):
     sku = TextField(max_length=64, validators=[sku_validator])
     name = TextField(max_length=200)

@@ -7,7 +7,7 @@ handler's to answer, so no view catches one.
 import logging
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -87,6 +87,7 @@ class OrderListPlaceApi(generics.ListAPIView):
                 {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": r"\S"},
                 OpenApiParameter.HEADER,
                 description="Same key and body within 24 h returns the first order instead of placing another.",
+                examples=[OpenApiExample("A key the client made for this order", value="my-first-order")],
             )
         ],
     )

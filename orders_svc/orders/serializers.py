@@ -3,6 +3,7 @@
 Input fields take only the JSON type the schema states: DRF would otherwise read 5 as "5" and "5" as 5,
 accepting what the schema calls invalid."""
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 from service_kit.fields import TextField, WholeNumberField
 from service_kit.openapi import error_envelope_serializer
@@ -18,6 +19,20 @@ class OrderLineInputSerializer(serializers.Serializer):
     quantity = WholeNumberField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Two demo mugs, paid by a card that succeeds",
+            value={"lines": [{"sku": "DEMO-MUG", "quantity": 2}], "payment_method": "pm_card_visa"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "A card that is declined: the order ends cancelled, its stock back",
+            value={"lines": [{"sku": "DEMO-POSTER", "quantity": 1}], "payment_method": "pm_card_chargeDeclined"},
+            request_only=True,
+        ),
+    ]
+)
 class OrderPlaceInputSerializer(serializers.Serializer):
     lines = serializers.ListField(
         child=OrderLineInputSerializer(), allow_empty=False, min_length=1, max_length=MAX_LINES

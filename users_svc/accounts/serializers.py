@@ -2,6 +2,7 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 from service_kit.fields import EmailTextField, TextField
@@ -34,6 +35,15 @@ class ProfileSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "email", "is_staff"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A new account",
+            value={"email": "ann@example.com", "password": "a long passphrase 42", "first_name": "Ann"},
+            request_only=True,
+        )
+    ]
+)
 class RegisterSerializer(serializers.Serializer):
     email = EmailTextField(max_length=254)
     password = TextField(
@@ -57,6 +67,13 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Sign in", value={"email": "ann@example.com", "password": "a long passphrase 42"}, request_only=True
+        )
+    ]
+)
 class TokenObtainSerializer(serializers.Serializer):
     email = TextField(write_only=True, max_length=254)
     password = TextField(write_only=True, max_length=128, style={"input_type": "password"})
