@@ -1,3 +1,5 @@
+"""The kit as a Django app, so that its tables (outbox, processed messages, dead letters) live in each service."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Pagination of every list: page numbers, capped page sizes, and a count that stays cheap on large tables."""
+
 import json
 
 from django.core.paginator import Paginator
