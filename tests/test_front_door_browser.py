@@ -31,6 +31,7 @@ def test_landing_page_links_every_admin_and_api_and_shows_each_service_healthy(c
         for href in (f"/admin/{service}/", f"/api/{service}/", f"/api/docs/?api={service}"):
             assert page.locator(f"tr[data-service={service}] a[href='{href}']").count() == 1, href
     assert page.locator("a[href='/flower/']").count() == 1
+    assert page.locator("a[href='/api/users/signin/']").count() == 1
     assert page.locator("a[href='/api/docs/']").count() == 1
     screenshot(page, "landing.png")
 

@@ -95,7 +95,8 @@ class OrderAdmin(ViewOnlyAdmin):
 
     @admin.display(description="status history and messages, in time order")
     def story(self, order: Order) -> str:
-        """Each status the order entered and each message orders_svc sent about it, to the second."""
+        """Each status the order entered and each message orders_svc sent about it (linked to its task in
+        Flower), to the millisecond."""
         events = [
             (change.occurred_at, change.get_status_display() + (f" ({change.reason})" if change.reason else ""), "")
             for change in order.history.all()
@@ -108,7 +109,9 @@ class OrderAdmin(ViewOnlyAdmin):
                 state += ", dead-lettered by its receiver"
             if row.attempts > 1:
                 state += f", {row.attempts} sends"
-            events.append((row.created_at, f"message {row.type} {row.message_id}", state))
+            # A message is a Celery task of the same id: Flower shows its runs while it remembers them.
+            what = format_html('message {} <a href="/flower/task/{}">{}</a>', row.type, row.message_id, row.message_id)
+            events.append((row.created_at, what, state))
         events.sort(key=lambda event: event[0])
         rows = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", ((_when(at), what, more) for at, what, more in events)

@@ -50,8 +50,8 @@ def test_order_page_tells_statuses_and_messages_to_the_second_with_links_elsewhe
 
     reserve_id = saga_message_id(order_id=order.id, type="inventory.reserve")
     charge_id = saga_message_id(order_id=order.id, type="payments.charge")
-    assert f"message inventory.reserve {reserve_id}" in content
-    assert f"message payments.charge {charge_id}" in content
+    assert f'message inventory.reserve <a href="/flower/task/{reserve_id}">{reserve_id}</a>' in content
+    assert f'message payments.charge <a href="/flower/task/{charge_id}">{charge_id}</a>' in content
     assert "Pending" in content and "Reserved" in content
     story = content[content.index("time order") :]
     pending_at = f"{order.history.first().occurred_at:%Y-%m-%d %H:%M:%S}"
