@@ -10,26 +10,18 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from service_kit.exceptions import Unauthenticated
 from service_kit.logins import TooManyAttempts, retry_after
-from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, verified_cookie
+from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, next_path, verified_cookie
 
 from .services import token_pair_issue, token_refresh, token_revoke_any, user_sign_in
 
 # The refresh cookie goes to the renewal and sign-out only: no other service, no other path, receives it.
 REFRESH_COOKIE_PATH = "/api/users/session/"
-
-
-def next_path(request: HttpRequest) -> str:
-    """Where to go after signing in: a path of this site only (never another host), the landing page else."""
-    wanted = request.POST.get("next") or request.GET.get("next") or "/"
-    allowed = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=False)
-    return wanted if allowed and wanted.startswith("/") else "/"
 
 
 def with_cookies(response: HttpResponse, request: HttpRequest, pair: dict[str, str]) -> HttpResponse:
@@ -66,11 +58,13 @@ class SignInView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         _, signed_in_as = verified_cookie(request)
-        return render(request, self.template_name, {"next": next_path(request), "signed_in_as": signed_in_as})
+        return render(
+            request, self.template_name, {"next": next_path(request, default="/"), "signed_in_as": signed_in_as}
+        )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         email = request.POST.get("email", "")
-        context = {"next": next_path(request), "email": email}
+        context = {"next": next_path(request, default="/"), "email": email}
         try:
             user = user_sign_in(request=request, email=email, password=request.POST.get("password", ""))
         except TooManyAttempts as exc:
@@ -87,7 +81,7 @@ class RenewView(View):
     old refresh token is spent), or the sign-in page when there is none or it was revoked."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        target = next_path(request)
+        target = next_path(request, default="/")
         refresh = request.COOKIES.get(REFRESH_COOKIE)
         if refresh:
             try:

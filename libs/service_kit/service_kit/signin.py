@@ -21,12 +21,13 @@ refresh token, and the access cookie then lasts its few minutes at most.
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework.authentication import CSRFCheck
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 
@@ -40,18 +41,23 @@ RENEW_PATH = "/api/users/session/renew/"
 SIGNOUT_PATH = "/api/users/session/signout/"
 
 
-def renew_url(next_path: str) -> str:
+def renew_url(target: str) -> str:
     """Where a browser goes for a fresh access cookie (or, without a valid refresh token, to sign in)."""
-    return f"{RENEW_PATH}?{urlencode({'next': next_path})}"
+    return f"{RENEW_PATH}?{urlencode({'next': target})}"
+
+
+def next_path(request: HttpRequest, *, default: str) -> str:
+    """The request's `next` (form or query) when it is a path of this site; never another host."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=False)
+    return wanted if allowed and wanted.startswith("/") else default
 
 
 def sign_in_redirect(request: HttpRequest) -> HttpResponseRedirect:
     """Every service's "Log in" (its admin's login page, the browsable API's link): the platform's sign-in,
     through the renewal, so a browser whose refresh cookie is still good comes straight back, signed in;
     a browser signed in as someone who may not open the page goes to the sign-in form."""
-    wanted = request.GET.get("next", "")
-    safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}) and wanted.startswith("/")
-    target = wanted if safe else f"/admin/{kit_settings.SERVICE_NAME}/"
+    target = next_path(request, default=f"/admin/{kit_settings.SERVICE_NAME}/")
     if verified_cookie(request)[0] is not None:
         # Signed in, yet sent to sign in: that person may not open the page. The sign-in form itself
         # (which says so), never the renewal, which would only send the browser back here.
@@ -85,16 +91,9 @@ class CookieJWTAuthentication(JWTAuthentication):
         token, user = verified_cookie(request)
         if token is None:
             return None
-        self.enforce_csrf(request)
+        # Writes pass Django's CSRF check exactly as DRF's session authentication makes them.
+        SessionAuthentication().enforce_csrf(request)
         return user, token
-
-    @staticmethod
-    def enforce_csrf(request) -> None:
-        check = CSRFCheck(lambda request: None)
-        check.process_request(request)
-        reason = check.process_view(request, None, (), {})
-        if reason:
-            raise PermissionDenied(f"CSRF Failed: {reason}")
 
 
 class CookieScheme(OpenApiAuthenticationExtension):
@@ -122,11 +121,11 @@ def staff_user(token):
     if isinstance(user_model._meta.pk, models.UUIDField):
         return user_model.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
     claims = {"email": token.get("email", ""), "is_staff": True, "is_superuser": bool(token.get("is_superuser"))}
-    user, created = user_model.objects.get_or_create(username=user_id, defaults=claims)
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    elif any(getattr(user, name) != value for name, value in claims.items()):
+    # Made without a password (make_password(None) is Django's unusable one): it signs in here by cookie only.
+    user, created = user_model.objects.get_or_create(
+        username=user_id, defaults={**claims, "password": make_password(None)}
+    )
+    if not created and any(getattr(user, name) != value for name, value in claims.items()):
         for name, value in claims.items():
             setattr(user, name, value)
         user.save(update_fields=list(claims))
