@@ -226,13 +226,12 @@ class QuietBroker:
         from celery import current_app
 
         from .celery import make_celery_app
-        from .conf import kit_settings
 
         self.url = re.sub(r"(/\d*)?$", f"/{self.DATABASE}", broker_url.rstrip("/"), count=1)
         self.client = redis.Redis.from_url(self.url)
         self.client.flushdb()
         self.previous = current_app._get_current_object()
-        self.app = make_celery_app(kit_settings.SERVICE_NAME)
+        self.app = make_celery_app()
         self.app.conf.broker_url = self.url
         self.app.set_default()
         self.app.set_current()
