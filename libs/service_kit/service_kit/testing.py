@@ -1,4 +1,9 @@
-"""pytest plugin for the services' own tests (`-p service_kit.testing`).
+"""Testing the services: one pytest plugin (`-p service_kit.testing`) and the helpers every suite shares.
+
+It holds the fixtures (API clients as a customer, staff or nobody; the outbox; a quiet broker), the tokens
+(`token_for`, `service_token_for`), the envelope assertion, the messaging helpers (`consume_now`,
+`check_handlers_match_the_contract`) and `CustomerResourceApiTests`, what API.md promises of every customer
+collection, which a service runs by subclassing it. A service's own tests test its own wiring.
 
 Before Django's settings load (the `pytest_load_initial_conftests` hook below, not at import), it points
 JWT_PRIVATE_KEY_FILE / JWT_PUBLIC_KEY_FILE at a key pair made for this test run, so tokens minted by
