@@ -233,6 +233,8 @@ SIMPLE_JWT = {
 
 # CELERY: at-least-once delivery on the service's own queue of the shared Redis.
 CELERY_BROKER_URL = REDIS_URL
+# kombu's Redis transport, less a client object built per publish (service_kit/messaging/broker.py).
+CELERY_BROKER_TRANSPORT = "service_kit.messaging.broker:Transport"
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
