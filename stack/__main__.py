@@ -9,6 +9,7 @@ env     shell exports for tests (GATEWAY_URL, ADMIN_EMAIL, ...).
 manage  a management command of one service with its processes' environment
         (`python -m stack manage orders reconcile`).
 compose print docker-compose.yml, generated from the same process list.
+kubernetes  write deploy/kubernetes/ (kustomize base and overlays), generated from the same process list.
 """
 
 import argparse
@@ -24,7 +25,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import compose, render
+from . import compose, kubernetes, render
 from .config import ROOT, SERVICES, StackConfig
 from .processes import SETUP_COMMANDS, VENV_BIN, NativeValues, postgres_bin, run_as, service_env
 
@@ -290,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("status")
     sub.add_parser("env")
     sub.add_parser("compose")
+    sub.add_parser("kubernetes")
     manage = sub.add_parser("manage")
     manage.add_argument("service", choices=SERVICES)
     manage.add_argument("args", nargs=argparse.REMAINDER)
@@ -327,6 +329,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(stack.manage_command(args.service, args.args))
     elif args.command == "compose":
         print(compose.render(), end="")
+    elif args.command == "kubernetes":
+        for path in kubernetes.write():
+            print(path.relative_to(ROOT))
     elif args.command == "ctl":
         result = stack.ctl(*args.args, check=False)
         print(result.stdout, end="", file=sys.stdout)
