@@ -18,15 +18,22 @@ from pathlib import Path
 
 import yaml
 
-from .compose import FLOWER_PORT, GATEWAY_LISTEN, JWKS_URL, KEYS_DIR, MIGRATE_COMMANDS, PROJECT, RELAY_HEALTHCHECK
+from .compose import (
+    ALL_INTERFACES,
+    FLOWER_PORT,
+    GATEWAY_LISTEN,
+    KEYS_DIR,
+    MIGRATE_COMMANDS,
+    PROJECT,
+    RELAY_HEALTHCHECK,
+    ComposeValues,
+)
 from .config import ROOT, SERVICES
 from .processes import CONTAINER_WEB_PORT, Process, app_processes, service_env
 from .render import fill_template
 
 OUT = ROOT / "deploy" / "kubernetes"
 WEB_PORT = CONTAINER_WEB_PORT
-ALL_INTERFACES = "0.0.0.0"  # noqa: S104  (inside a pod; NetworkPolicies say who may connect)
-STATIC_ROOT = "/app/static"
 APP_UID = 10001  # the image's user (Dockerfile)
 POSTGRES_IMAGE = "postgres:15"
 REDIS_IMAGE = "redis:7"
@@ -66,9 +73,11 @@ class FromConfig(str):
         return value
 
 
-class KubernetesValues:
-    """Kubernetes' values of the process list's environment table (stack/processes.py: service_env): Service names
-    on their container ports, credentials from Secrets, tunables from the ConfigMap (whose defaults it collects)."""
+class KubernetesValues(ComposeValues):
+    """Kubernetes' values of the process list's environment table (stack/processes.py: service_env): Compose's
+    (Service names are Compose's service names, on the same container ports; users_svc's key pair in a volume, the
+    others reading its JWKS; the image's paths), but credentials from Secrets and tunables from the ConfigMap
+    (whose defaults it collects)."""
 
     def __init__(self):
         self.config: dict[str, str] = {
@@ -95,30 +104,9 @@ class KubernetesValues:
     def redis_url(self) -> str:
         return FromSecret(REDIS_SECRET, "REDIS_URL")
 
-    def token_keys(self, service: str) -> dict[str, str]:
-        # As in Compose: users_svc keeps its key pair in a volume, the others fetch its public key (JWKS).
-        if service == "users":
-            return {
-                "JWT_PUBLIC_KEY_FILE": f"{KEYS_DIR}/jwt_public.pem",
-                "JWT_PRIVATE_KEY_FILE": f"{KEYS_DIR}/jwt_private.pem",
-            }
-        return {"JWT_JWKS_URL": JWKS_URL}
-
-    def static_root(self, service: str) -> str:
-        return STATIC_ROOT
-
-    def web_bind(self, service: str) -> str:
-        return f"{ALL_INTERFACES}:{WEB_PORT}"
-
     def tunable(self, name: str, default: str) -> str:
         self.config[name] = default
         return FromConfig(name)
-
-    def worker_host(self) -> str:
-        return "%h"  # Celery's: the pod's host name, so every replica is its own node
-
-    def internal_url(self, service: str) -> str:
-        return f"http://{service}-web:{WEB_PORT}"
 
     def service_client(self) -> dict[str, str]:
         return {
@@ -132,9 +120,6 @@ class KubernetesValues:
             "FLOWER_PORT": str(FLOWER_PORT),
             "FLOWER_BASIC_AUTH": FromSecret(FLOWER_SECRET, "FLOWER_BASIC_AUTH"),
         }
-
-    def runtime(self) -> dict[str, str]:
-        return {}  # the image's own PATH finds its programs
 
 
 def env_list(env: dict[str, str]) -> list[dict]:
