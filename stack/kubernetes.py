@@ -27,6 +27,7 @@ from .compose import (
     PROJECT,
     RELAY_HEALTHCHECK,
     ComposeValues,
+    gateway_values,
 )
 from .config import ROOT, SERVICES
 from .processes import CONTAINER_WEB_PORT, Process, app_processes, service_env
@@ -447,14 +448,8 @@ def service_manifests(service: str, processes: list[Process], values: Kubernetes
 
 def platform_manifests(processes: list[Process], values: KubernetesValues) -> list[dict]:
     flower = next(p for p in processes if p.role == "flower")
-    nginx_values = {f"{s.upper()}_UPSTREAM": f"{s}-web:{WEB_PORT}" for s in SERVICES}
-    nginx_values.update(
-        FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}",
-        GATEWAY_LISTEN=str(GATEWAY_LISTEN),
-        NGINX_ACCESS_LOG="/dev/stdout",
-        NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
-    )
-    gateway_conf = fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), nginx_values)
+    # The platform's nginx template filled as Compose's nginx image fills it (its envsubst).
+    gateway_conf = fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), gateway_values())
     gateway_pod = {
         "containers": [
             {
