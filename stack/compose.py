@@ -235,8 +235,8 @@ def app_container(process: Process) -> dict:
     return container
 
 
-def nginx() -> dict:
-    """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
+def gateway_values() -> dict[str, str]:
+    """The nginx template's values in containers (Compose, Kubernetes): the web processes by service name."""
     values = {f"{s.upper()}_UPSTREAM": f"{s}-web:{WEB_PORT}" for s in SERVICES}
     values.update(
         FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}",
@@ -244,6 +244,12 @@ def nginx() -> dict:
         NGINX_ACCESS_LOG="/dev/stdout",
         NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
     )
+    return values
+
+
+def nginx() -> dict:
+    """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
+    values = gateway_values()
     return {
         "image": NGINX_IMAGE,
         "environment": values,
