@@ -31,7 +31,17 @@ from pathlib import Path
 
 from . import compose, kubernetes, render
 from .config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
-from .processes import SETUP_COMMANDS, VENV_BIN, NativeValues, postgres_bin, run_as, service_env
+from .processes import (
+    HEARTBEAT_CHECKS,
+    SETUP_COMMANDS,
+    VENV_BIN,
+    NativeValues,
+    Process,
+    app_processes,
+    postgres_bin,
+    run_as,
+    service_env,
+)
 
 
 def pg_user_can_enter(user: str, folder: Path) -> bool:
@@ -272,6 +282,21 @@ class Stack:
         if "ERROR" in result.stdout or result.returncode != 0:
             raise SystemExit(f"{name}: restart failed: {result.stdout.strip()} {result.stderr.strip()}")
 
+    def heartbeats(self) -> str:
+        """Each worker's and relay's readiness, from the heartbeat files its checks read (service_kit/heartbeat.py)."""
+        lines = []
+        for process in app_processes(NativeValues(self.cfg)):
+            if process.role in HEARTBEAT_CHECKS:
+                result = subprocess.run(
+                    Process(process.name, HEARTBEAT_CHECKS[process.role], process.env).argv(),
+                    env={**os.environ, **process.env},
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                )
+                lines.append(f"{process.name:<32} {(result.stdout or result.stderr).strip()}\n")
+        return "".join(lines)
+
     def redeploy(self, service: str) -> dict[str, float]:
         """One service's new code while everything else runs; the seconds each step took."""
         if not self.supervisord_running():
@@ -400,6 +425,7 @@ def main(argv: list[str] | None = None) -> None:
         stack.down()
     elif args.command == "status":
         print(stack.ctl("status", check=False).stdout, end="")
+        print(stack.heartbeats(), end="")
     elif args.command == "env":
         print(stack.shell_env())
     elif args.command == "manage":

@@ -25,12 +25,11 @@ from .compose import (
     KEYS_DIR,
     MIGRATE_COMMANDS,
     PROJECT,
-    RELAY_HEALTHCHECK,
     ComposeValues,
     gateway_values,
 )
 from .config import ROOT, SERVICES
-from .processes import CONTAINER_WEB_PORT, Process, app_processes, service_env
+from .processes import CONTAINER_WEB_PORT, HEARTBEAT_CHECKS, Process, app_processes, service_env
 from .render import fill_template
 
 OUT = ROOT / "deploy" / "kubernetes"
@@ -184,12 +183,6 @@ def exec_probe(argv: list[str], **timing) -> dict:
     return {"exec": {"command": argv}, **timing}
 
 
-def worker_probe() -> dict:
-    # Compose's check of a worker: it answers a ping addressed to its own node name.
-    ping = "celery --app config inspect ping --destination $SERVICE_NAME@$HOSTNAME --timeout 10"
-    return exec_probe(["sh", "-c", ping], periodSeconds=60, timeoutSeconds=20, failureThreshold=3)
-
-
 def probes(process: Process) -> dict:
     if process.role == "web":
         prefix = f"/api/{process.service}/health"
@@ -198,11 +191,14 @@ def probes(process: Process) -> dict:
             "livenessProbe": http_probe(f"{prefix}/live/", WEB_PORT, periodSeconds=10, timeoutSeconds=4),
             "readinessProbe": http_probe(f"{prefix}/ready/", WEB_PORT, periodSeconds=5, timeoutSeconds=4),
         }
-    if process.role == "worker":
-        return {"livenessProbe": worker_probe()}
-    if process.role == "relay":
-        # Compose's check of a relay: the health endpoint's own checks (database, Redis) from the process's image.
-        return {"livenessProbe": exec_probe(RELAY_HEALTHCHECK[1:], periodSeconds=60, timeoutSeconds=20)}
+    if process.role in HEARTBEAT_CHECKS:
+        # Its heartbeat, as Compose checks it (service_kit/heartbeat.py): not ready at once when it goes stale,
+        # restarted when it stays stale for two minutes (a relay whose sweep wedges also exits by itself).
+        check = HEARTBEAT_CHECKS[process.role]
+        return {
+            "readinessProbe": exec_probe(check, periodSeconds=10, timeoutSeconds=5),
+            "livenessProbe": exec_probe(check, periodSeconds=30, timeoutSeconds=5, failureThreshold=4),
+        }
     return {"readinessProbe": http_probe("/flower/healthcheck", FLOWER_PORT, periodSeconds=10)}
 
 

@@ -22,6 +22,14 @@ def make_celery_app() -> Celery:
     return app
 
 
+@signals.heartbeat_sent.connect
+def worker_heartbeat(**kwargs) -> None:
+    """The consumer is connected and consuming: the worker's heartbeat file (service_kit/heartbeat.py)."""
+    from .heartbeat import beat
+
+    beat("worker")
+
+
 @signals.task_prerun.connect
 @signals.task_postrun.connect
 def close_old_connections(task=None, **kwargs) -> None:

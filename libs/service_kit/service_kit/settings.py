@@ -264,6 +264,7 @@ SERVICE_KIT = {
     # The repository's contracts/ beside the services' folders (in an image: /app/contracts).
     "CONTRACT_FILE": env("CONTRACT_FILE", str(ROOT_DIR / "contracts" / "asyncapi.yaml")),
     "HEALTH_REDIS_URL": REDIS_URL,
+    "RELAY_STALL_AFTER": float(env("RELAY_STALL_AFTER", "120")),
     # Sign-ins and registrations are throttled on the shared Redis, platform-wide (logins.py).
     "LOGIN_REDIS_URL": REDIS_URL,
     "LOGIN_WINDOW": int(env("LOGIN_WINDOW", "900")),
