@@ -91,6 +91,11 @@ class ComposeValues:
     def heartbeat_dir(self) -> str:
         return "/tmp/heartbeats"  # noqa: S108  (the container's own /tmp)
 
+    def tracing(self) -> dict[str, str]:
+        # Off unless .env names an OTLP endpoint (a Jaeger or an OpenTelemetry collector): no trace files in a
+        # container.
+        return {"OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT:-}", "TRACES_DIR": ""}
+
     def web_bind(self, service: str) -> str:
         return f"{ALL_INTERFACES}:{WEB_PORT}"
 

@@ -108,6 +108,11 @@ class KubernetesValues(ComposeValues):
         self.config[name] = default
         return FromConfig(name)
 
+    def tracing(self) -> dict[str, str]:
+        # The OTLP endpoint of the cluster's collector, in the ConfigMap (empty: tracing off).
+        self.config["OTEL_EXPORTER_OTLP_ENDPOINT"] = ""
+        return {"OTEL_EXPORTER_OTLP_ENDPOINT": FromConfig("OTEL_EXPORTER_OTLP_ENDPOINT"), "TRACES_DIR": ""}
+
     def service_client(self) -> dict[str, str]:
         return {
             "SERVICE_CLIENT_ID": FromConfig("SERVICE_CLIENT_ID"),

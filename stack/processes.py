@@ -121,6 +121,7 @@ class Values(Protocol):
     def token_keys(self, service: str) -> dict[str, str]: ...
     def static_root(self, service: str) -> str: ...
     def heartbeat_dir(self) -> str: ...
+    def tracing(self) -> dict[str, str]: ...
     def web_bind(self, service: str) -> str: ...
     def tunable(self, name: str, default: str) -> str: ...
     def worker_host(self) -> str: ...
@@ -164,6 +165,12 @@ class NativeValues:
 
     def heartbeat_dir(self) -> str:
         return str(self.cfg.var / "run" / "heartbeats")
+
+    def tracing(self) -> dict[str, str]:
+        # Spans as OTLP JSON files under var/<stack>/traces (service_kit/tracing.py), unless an OTLP endpoint
+        # (a Jaeger, a collector) is given when the stack starts.
+        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        return {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "TRACES_DIR": "" if endpoint else str(self.cfg.var / "traces")}
 
     def web_bind(self, service: str) -> str:
         return f"127.0.0.1:{self.cfg.web_port(service)}"
@@ -209,6 +216,7 @@ def service_env(values: Values, service: str) -> dict[str, str]:
         **values.token_keys(service),
         "STATIC_ROOT": values.static_root(service),
         "HEARTBEAT_DIR": values.heartbeat_dir(),
+        **values.tracing(),
         "WEB_BIND": values.web_bind(service),
         "WEB_WORKERS": values.tunable("WEB_WORKERS", "2"),
         "WORKER_POOL": values.tunable("WORKER_POOL", "threads"),

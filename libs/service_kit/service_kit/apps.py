@@ -9,3 +9,8 @@ class ServiceKitConfig(AppConfig):
 
     def ready(self):
         from . import authentication  # noqa: F401  (registers the OpenAPI description of the JWT scheme)
+        from .conf import kit_settings
+        from .tracing import setup
+
+        # Before the first request or task: the instrumentations wrap Django's middleware, Celery and psycopg.
+        setup(kit_settings.SERVICE_NAME)

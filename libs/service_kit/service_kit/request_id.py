@@ -5,6 +5,8 @@ import logging
 import re
 import uuid
 
+from .tracing import ids
+
 HEADER = "X-Request-ID"
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -46,7 +48,8 @@ class RequestIDMiddleware:
 
 
 class LogContextFilter(logging.Filter):
-    """Adds `service` and `request_id` to every record, for the JSON formatter."""
+    """Adds `service`, `request_id` and the trace's `trace_id` and `span_id` to every record, for the JSON
+    formatter."""
 
     def __init__(self, service: str = "", name: str = ""):
         super().__init__(name)
@@ -57,4 +60,5 @@ class LogContextFilter(logging.Filter):
         # django.request logs a rejected request after the middleware has let go of its id.
         request = getattr(record, "request", None)
         record.request_id = get_request_id() or getattr(request, "request_id", None)
+        record.trace_id, record.span_id = ids()
         return True

@@ -274,7 +274,7 @@ SERVICE_KIT = {
     "REGISTER_ADDRESS_LIMIT": int(env("REGISTER_ADDRESS_LIMIT", "10")),
 }
 
-# LOGGING: one JSON object a line, with the service and the request id.
+# LOGGING: one JSON object a line, with the service, the request id and the trace's ids.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -282,7 +282,7 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(trace_id)s %(span_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
     },

@@ -8,7 +8,7 @@ import pytest
 from service_kit.messaging.contract import ContractViolation
 from service_kit.messaging.envelope import ENVELOPE_VERSION, InvalidEnvelope, Message
 
-ENVELOPE_KEYS = {"id", "type", "occurred_at", "producer", "correlation_id", "payload", "version"}
+ENVELOPE_KEYS = {"id", "type", "occurred_at", "producer", "correlation_id", "payload", "version", "traceparent"}
 
 
 def valid_envelope(**changes) -> dict:

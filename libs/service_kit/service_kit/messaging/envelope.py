@@ -18,7 +18,8 @@ class InvalidEnvelope(ValueError):
 @dataclass(frozen=True)
 class Message:
     """`type` names the handler ("inventory.reserve"); the contract says which queue carries it, and
-    `version` which of its payload schemas it follows."""
+    `version` which of its payload schemas it follows. `traceparent` is the W3C trace context it was written
+    in (service_kit/tracing.py), so its consumer's work joins the same trace."""
 
     type: str
     payload: dict[str, Any]
@@ -27,6 +28,7 @@ class Message:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     version: int = ENVELOPE_VERSION
+    traceparent: str | None = None
 
     @property
     def destination(self) -> str:
@@ -48,6 +50,9 @@ class Message:
             raise InvalidEnvelope(f"version is a positive whole number, not {version!r}")
         if not isinstance(data["payload"], dict):
             raise InvalidEnvelope("payload is a JSON object")
+        traceparent = data.get("traceparent")
+        if traceparent is not None and not isinstance(traceparent, str):
+            raise InvalidEnvelope("traceparent is a string")
         try:
             uuid.UUID(str(data["id"]))
         except ValueError as exc:
@@ -60,4 +65,5 @@ class Message:
             occurred_at=str(data["occurred_at"]),
             payload=data["payload"],
             version=version,
+            traceparent=traceparent,
         )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from ..conf import kit_settings
 from ..models import OutboxMessage
 from ..request_id import get_request_id
+from ..tracing import context_of, current_traceparent
 from .contract import contract
 from .envelope import Message
 
@@ -57,6 +58,7 @@ def outbox_enqueue(
         producer=kit_settings.SERVICE_NAME,
         correlation_id=correlation_id or get_request_id(),
         version=version,
+        traceparent=current_traceparent(),
         **({"id": message_id} if message_id else {}),
     )
     return outbox_store(message)
@@ -75,9 +77,11 @@ def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
 
 
 def broker_send(envelope: dict[str, Any]) -> None:
-    """Send one envelope as a Celery task named by its type, to the owning service's queue."""
+    """Send one envelope as a Celery task named by its type, to the owning service's queue, inside the trace
+    context it was written in (however late it goes), so the task's span joins that trace."""
     message = Message.from_dict(envelope)
-    current_app.send_task(message.type, args=[envelope], queue=message.destination, task_id=message.id, retry=False)
+    with context_of(message.traceparent):
+        current_app.send_task(message.type, args=[envelope], queue=message.destination, task_id=message.id, retry=False)
 
 
 def outbox_mark_sent(pks: Iterable[int], *, unsent_only: bool = False) -> None:

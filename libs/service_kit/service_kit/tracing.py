@@ -1,0 +1,176 @@
+"""One trace per order: OpenTelemetry set up once per process, and the trace context carried in messages.
+
+Each process of a service (web, worker, relay) sets up one tracer provider when Django starts (`setup`, from
+the kit's AppConfig) with OpenTelemetry's own instrumentations of Django (a span per request, continuing the
+W3C `traceparent` a client or the gateway sends), Celery (a span per task published and per task run, the
+context carried in the task's headers), psycopg (a span per query) and redis-py.
+
+Celery's headers alone would lose the trace at the outbox: a message is published after its transaction
+commits, often by the relay, long after the request's span has ended. So the envelope carries the context
+it was written in (`Message.traceparent`, the W3C header's value), and every send (after commit, by the
+relay, again on redelivery, on a dead letter's replay) publishes inside that context (`context_of`). The
+consumer's task span is then a child of the span that wrote the message, and what the handler writes in turn
+carries the consumer's context on: the POST, the reserve, the charge and the commit are one trace.
+
+Where spans go: OTLP over HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (Compose's Jaeger); otherwise, when
+TRACES_DIR is set (the native stack: var/<stack>/traces), OTLP JSON, one export batch per line, in a file per
+process, so tests and people can read them (a file past 50 MB is moved aside to `.1`, the older one dropped);
+with neither, or OTEL_SDK_DISABLED=true, no tracing at all.
+
+What starts a trace: a request (not a health check) and a task. A query or a Redis command outside both, as
+the relay's idle sweeps make every second, starts none (`WorkOnly`): it would be a trace of one span.
+"""
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from opentelemetry import context, propagate, trace
+
+logger = logging.getLogger(__name__)
+
+_setup_lock = threading.Lock()
+_set_up = False
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the current span, for an envelope; None outside any trace."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextlib.contextmanager
+def context_of(traceparent: str | None) -> Iterator[None]:
+    """Run inside the trace context an envelope carries (nothing changes without one)."""
+    if not traceparent:
+        yield
+        return
+    token = context.attach(propagate.extract({"traceparent": traceparent}))
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+def ids() -> tuple[str | None, str | None]:
+    """The current trace id and span id in hex, for log lines; (None, None) outside a trace."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None, None
+    return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")
+
+
+class OtlpJsonFileExporter:
+    """Spans as OTLP JSON (the OTLP/HTTP JSON encoding of an ExportTraceServiceRequest), a line per batch."""
+
+    MAX_BYTES = 50 * 1024 * 1024
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence):
+        from google.protobuf.json_format import MessageToDict
+        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        line = json.dumps(_hex_ids(MessageToDict(encode_spans(spans))), separators=(",", ":"))
+        try:
+            with self._lock:
+                if self.path.exists() and self.path.stat().st_size > self.MAX_BYTES:
+                    self.path.replace(self.path.with_name(self.path.name + ".1"))
+                with self.path.open("a") as out:
+                    out.write(line + "\n")
+        except OSError:
+            logger.exception("spans not written", extra={"path": str(self.path)})
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _work_only_sampler():
+    from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+    from opentelemetry.trace import SpanKind
+
+    class WorkOnly(Sampler):
+        """A root span is kept when it is a request or a task (server, consumer, producer), not a client call."""
+
+        def should_sample(
+            self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
+        ):
+            if kind in (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER):
+                return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+            return SamplingResult(Decision.DROP)
+
+        def get_description(self) -> str:
+            return "WorkOnly"
+
+    return ParentBased(root=WorkOnly())
+
+
+def _hex_ids(value):
+    """OTLP JSON writes trace and span ids in hex where protobuf's JSON mapping gives base64."""
+    if isinstance(value, dict):
+        return {
+            key: base64.b64decode(item).hex() if key in _ID_KEYS and isinstance(item, str) else _hex_ids(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_hex_ids(item) for item in value]
+    return value
+
+
+_ID_KEYS = {"traceId", "spanId", "parentSpanId"}
+
+
+def _exporter(service: str):
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    if os.environ.get("TRACES_DIR"):
+        directory = Path(os.environ["TRACES_DIR"])
+        directory.mkdir(parents=True, exist_ok=True)
+        return OtlpJsonFileExporter(directory / f"{service}-{os.getpid()}.jsonl")
+    return None
+
+
+def setup(service: str) -> bool:
+    """Set up tracing for this process once; whether it is on."""
+    global _set_up
+    with _setup_lock:
+        if _set_up:
+            return True
+        if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+            return False
+        exporter = _exporter(service)
+        if exporter is None:
+            return False
+        from opentelemetry.instrumentation.celery import CeleryInstrumentor
+        from opentelemetry.instrumentation.django import DjangoInstrumentor
+        from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        provider = TracerProvider(resource=Resource.create({"service.name": service}), sampler=_work_only_sampler())
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        DjangoInstrumentor().instrument(excluded_urls=r"api/\w+/health")
+        CeleryInstrumentor().instrument()
+        PsycopgInstrumentor().instrument(enable_commenter=False)
+        RedisInstrumentor().instrument()
+        _set_up = True
+        return True

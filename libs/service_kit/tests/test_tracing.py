@@ -1,0 +1,133 @@
+"""One trace per order: the envelope carries the context it was written in, every send runs inside it, log
+lines carry the trace's ids, spans are written as OTLP JSON, and only requests and tasks start a trace."""
+
+import json
+import logging
+import uuid
+
+import pytest
+from django.db import transaction
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from service_kit import tracing
+from service_kit.messaging.dead_letters import dead_letter_record, dead_letter_replay
+from service_kit.messaging.envelope import InvalidEnvelope, Message
+from service_kit.messaging.outbox import outbox_enqueue
+from service_kit.models import DeadLetter, OutboxMessage
+from service_kit.request_id import LogContextFilter
+
+from .messaging import message
+
+
+@pytest.fixture
+def spans():
+    """A tracer of its own (the process has none: no TRACES_DIR in the kit's tests) and what it ends."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=tracing._work_only_sampler())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter.tracer = provider.get_tracer("test")
+    return exporter
+
+
+def hex_ids(span) -> tuple[str, str]:
+    context = span.get_span_context()
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_written_inside_a_span_carries_its_trace_context(spans, kit_queue):
+    with spans.tracer.start_as_current_span("POST /api/orders/", kind=SpanKind.SERVER) as span, transaction.atomic():
+        sent = outbox_enqueue(type="kit.ping", payload={})
+
+    trace_id, span_id = hex_ids(span)
+    assert sent.traceparent.startswith(f"00-{trace_id}-{span_id}-")
+    assert int(sent.traceparent[-2:], 16) & 1  # sampled
+    assert OutboxMessage.objects.get(message_id=sent.id).envelope["traceparent"] == sent.traceparent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_written_outside_any_trace_carries_none(kit_queue):
+    with transaction.atomic():
+        sent = outbox_enqueue(type="kit.ping", payload={})
+
+    assert sent.traceparent is None
+
+
+def test_work_done_inside_an_envelopes_context_is_a_child_of_the_span_that_wrote_it(spans):
+    with spans.tracer.start_as_current_span("POST", kind=SpanKind.SERVER) as writer:
+        traceparent = tracing.current_traceparent()
+
+    with tracing.context_of(traceparent), spans.tracer.start_as_current_span("apply_async", kind=SpanKind.PRODUCER):
+        pass
+
+    [_, publish] = spans.get_finished_spans()
+    assert publish.context.trace_id == writer.get_span_context().trace_id
+    assert publish.parent.span_id == writer.get_span_context().span_id
+
+
+def test_without_a_context_the_envelope_changes_nothing(spans):
+    with tracing.context_of(None):
+        assert not trace.get_current_span().get_span_context().is_valid
+
+
+def test_the_envelope_round_trip_keeps_the_trace_context_and_refuses_a_malformed_one():
+    sent = message("kit.ping", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+
+    assert Message.from_dict(sent.as_dict()).traceparent == sent.traceparent
+    with pytest.raises(InvalidEnvelope, match="traceparent"):
+        Message.from_dict({**sent.as_dict(), "traceparent": 7})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replayed_dead_letter_keeps_its_trace(kit_queue):
+    sent = message(
+        "kit.test_effect", payload={"order_id": str(uuid.uuid4())}, traceparent=f"00-{'c' * 32}-{'d' * 16}-01"
+    )
+    dead_letter_record(envelope=sent.as_dict(), message_id=sent.id, message_type=sent.type, error="RuntimeError()")
+
+    dead_letter_replay(dead_letter=DeadLetter.objects.get(message_id=sent.id))
+
+    assert OutboxMessage.objects.get(message_id=sent.id).envelope["traceparent"] == sent.traceparent
+    [task] = kit_queue.messages()
+    assert task["args"][0]["traceparent"] == sent.traceparent
+
+
+def test_log_lines_carry_the_trace_and_span_ids(spans):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+    with spans.tracer.start_as_current_span("task", kind=SpanKind.CONSUMER) as span:
+        LogContextFilter(service="kit").filter(record)
+
+    assert (record.trace_id, record.span_id) == hex_ids(span)
+    outside = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+    LogContextFilter(service="kit").filter(outside)
+    assert (outside.trace_id, outside.span_id) == (None, None)
+
+
+def test_only_requests_and_tasks_start_a_trace_and_a_query_inside_one_joins_it(spans):
+    with spans.tracer.start_as_current_span("SELECT 1", kind=SpanKind.CLIENT):
+        pass
+    with (
+        spans.tracer.start_as_current_span("run/kit.ping", kind=SpanKind.CONSUMER),
+        spans.tracer.start_as_current_span("SELECT 2", kind=SpanKind.CLIENT),
+    ):
+        pass
+
+    assert [span.name for span in spans.get_finished_spans()] == ["SELECT 2", "run/kit.ping"]
+
+
+def test_spans_are_written_as_otlp_json_one_batch_a_line(spans, tmp_path):
+    with spans.tracer.start_as_current_span("POST", kind=SpanKind.SERVER) as span:
+        pass
+    exporter = tracing.OtlpJsonFileExporter(tmp_path / "kit-1.jsonl")
+
+    exporter.export(spans.get_finished_spans())
+    exporter.export(spans.get_finished_spans())
+
+    lines = (tmp_path / "kit-1.jsonl").read_text().splitlines()
+    assert len(lines) == 2
+    [written] = json.loads(lines[0])["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    assert (written["traceId"], written["spanId"]) == hex_ids(span)
+    assert written["name"] == "POST"
