@@ -198,6 +198,7 @@ def spectacular(name: str, *, path_prefix: str | None = None) -> dict:
         "POSTPROCESSING_HOOKS": [
             "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
             "service_kit.openapi.postprocess_list_indices",
+            "service_kit.openapi.postprocess_shared_error_schema",
         ],
     }
 
