@@ -118,13 +118,16 @@ class OrderAdmin(ViewOnlyAdmin):
         )
         return format_html("<table><tr><th>when</th><th>what</th><th>delivery</th></tr>{}</table>", rows)
 
-    @admin.action(description="Cancel the selected orders (compensated: stock released, payment refunded)")
+    @admin.action(
+        description="Cancel the selected orders (compensated: stock released, payment refunded)",
+        permissions=["operate"],
+    )
     def cancel(self, request, queryset):
         for order in queryset:
             order_cancel(order_id=order.id)
         self.message_user(request, f"{queryset.count()} order(s) cancelled.", messages.SUCCESS)
 
-    @admin.action(description="Ask the saga again for the selected pending or reserved orders")
+    @admin.action(description="Ask the saga again for the selected pending or reserved orders", permissions=["operate"])
     def ask_again(self, request, queryset):
         waiting = list(queryset.filter(status__in=[OrderStatus.PENDING, OrderStatus.RESERVED]))
         asked = orders_ask_again(orders=waiting)

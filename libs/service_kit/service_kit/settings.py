@@ -281,3 +281,6 @@ def logging_config(name: str) -> dict:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
         "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     }
+
+
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "service_kit.roles.ServiceRoleBackend"]
