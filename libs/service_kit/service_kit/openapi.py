@@ -12,8 +12,14 @@ from rest_framework.settings import api_settings
 
 from .pagination import PageNumberPagination
 
-# What JWTAuthentication answers with a 401: no token, a malformed header, a bad or expired token.
-AUTHENTICATION_ERROR_CODES = ("authentication_failed", "not_authenticated", "token_not_valid")
+# What JWTAuthentication answers with a 401: no token, a bad or expired token, and a header that is not
+# "Bearer <token>" (simplejwt's `bad_authorization_header`: "Bearer" alone, or three parts).
+AUTHENTICATION_ERROR_CODES = (
+    "authentication_failed",
+    "bad_authorization_header",
+    "not_authenticated",
+    "token_not_valid",
+)
 
 
 def error_envelope_serializer(name: str, codes: Iterable[str], doc: str = "") -> type[serializers.Serializer]:
@@ -48,7 +54,7 @@ def error_envelope_serializer(name: str, codes: Iterable[str], doc: str = "") ->
 ErrorResponse401Serializer = error_envelope_serializer(
     "ErrorResponse401",
     AUTHENTICATION_ERROR_CODES,
-    "The 401 envelope with every code the service's authentication gives (DRF's two, and simplejwt's).",
+    "The 401 envelope with every code the service's authentication gives (DRF's two, and simplejwt's two).",
 )
 
 
