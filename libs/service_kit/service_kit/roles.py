@@ -10,11 +10,12 @@ every request, never stored: a role taken away in users_svc is gone at the next 
 token (minutes), in every service at once.
 """
 
+import os
 from functools import cache
+from importlib import import_module
 from pathlib import Path
 
 from django.apps import apps
-from django.conf import settings
 
 from .conf import kit_settings
 
@@ -34,18 +35,25 @@ def service_role(token) -> str | None:
     return role if role in ROLES else None
 
 
-def _own_app(config) -> bool:
-    """An app of the service's own code (under its BASE_DIR), or the kit's: not Django's nor a library's."""
-    return config.name == "service_kit" or Path(config.path).is_relative_to(Path(settings.BASE_DIR))
+def _service_dir() -> Path:
+    """The service's own folder: the one holding its settings package (orders_svc/ for config.settings)."""
+    # Django's own pointer to the settings (an override of settings in tests has no SETTINGS_MODULE).
+    return Path(import_module(os.environ["DJANGO_SETTINGS_MODULE"]).__file__).resolve().parents[1]
+
+
+def _own_app(config, service_dir: Path) -> bool:
+    """An app of the service's own code, or the kit's: not Django's nor a library's."""
+    return config.name == "service_kit" or Path(config.path).resolve().is_relative_to(service_dir)
 
 
 @cache
 def role_permissions(role: str) -> frozenset[str]:
     """The permissions ("orders.view_order", ...) a role gives on the service's own models."""
+    service_dir = _service_dir()
     return frozenset(
         f"{model._meta.app_label}.{action}_{model._meta.model_name}"
         for config in apps.get_app_configs()
-        if _own_app(config)
+        if _own_app(config, service_dir)
         for model in config.get_models()
         for action in ROLES[role]
         if action in model._meta.default_permissions
