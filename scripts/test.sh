@@ -10,6 +10,9 @@ export VAR_DIR=${TEST_VAR_DIR:-var/test} PORT_BASE=${TEST_PORT_BASE:-19000} GATE
 # The saga's driver asks again after 10 s rather than 30, and ends a pending order after 90 s rather
 # than 300, so tests/test_stranded.py waits less (no other test leaves an order pending that long).
 export ORDER_RETRY_AFTER=${ORDER_RETRY_AFTER:-10} ORDER_SAGA_TIMEOUT=${ORDER_SAGA_TIMEOUT:-90}
+# A relay whose sweep has not returned after 20 s (not 120) counts itself wedged and exits, so
+# tests/test_process_health.py sees supervisord start a fresh one sooner.
+export RELAY_STALL_AFTER=${RELAY_STALL_AFTER:-20}
 PY=.venv/bin/python
 
 make --no-print-directory lint

@@ -9,6 +9,11 @@ env     shell exports for tests (GATEWAY_URL, ADMIN_EMAIL, ...).
 manage  a management command of one service with its processes' environment
         (`python -m stack manage orders reconcile`).
 compose print docker-compose.yml, generated from the same process list.
+redeploy    one service's new code, while the rest runs and orders flow: its set-up commands (migrations),
+        then its web reloaded by gunicorn (HUP: new workers, the old ones finish their requests), its relay
+        (ends its sweep) and worker (warm shutdown: finishes its tasks) restarted
+        (`python -m stack redeploy orders`).
+kubernetes  write deploy/kubernetes/ (kustomize base and overlays), generated from the same process list.
 """
 
 import argparse
@@ -24,9 +29,19 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import compose, render
-from .config import ROOT, SERVICES, StackConfig
-from .processes import SETUP_COMMANDS, VENV_BIN, NativeValues, postgres_bin, run_as, service_env
+from . import compose, kubernetes, render
+from .config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
+from .processes import (
+    HEARTBEAT_CHECKS,
+    SETUP_COMMANDS,
+    VENV_BIN,
+    NativeValues,
+    Process,
+    app_processes,
+    postgres_bin,
+    run_as,
+    service_env,
+)
 
 
 def pg_user_can_enter(user: str, folder: Path) -> bool:
@@ -40,6 +55,19 @@ def process_alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def children(pid: int) -> set[int]:
+    """The pids of a process's children (gunicorn's workers, of its master)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            found.add(int(stat.parent.name))
+    return found
 
 
 def log(message: str) -> None:
@@ -214,6 +242,79 @@ class Stack:
                 raise SystemExit(f"{service} is not healthy through the gateway; see {self.cfg.log_dir}")
             time.sleep(0.5)
 
+    def pid(self, name: str) -> int:
+        output = self.ctl("pid", name, check=False).stdout.strip()
+        if not output.isdigit() or int(output) == 0:
+            raise SystemExit(f"{name} is not running (python -m stack status)")
+        return int(output)
+
+    def web_ready(self, service: str) -> bool:
+        url = f"http://127.0.0.1:{self.cfg.web_port(service)}/api/{service}/health/ready/"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def reload_web(self, service: str, timeout: float = 90) -> None:
+        """gunicorn's graceful reload (HUP): its master keeps the listening socket, starts new workers on the new
+        code and stops the old ones once they have answered what they were serving, so no connection is refused
+        (one may wait in the socket's backlog while the new workers load). Done when none of the old is left,
+        the new ones are all there and the service answers ready."""
+        name = f"app:{service}-web"  # supervisord's name: group and program
+        master = self.pid(name)
+        old = children(master)
+        self.ctl("signal", "HUP", name)
+        deadline = time.monotonic() + timeout
+        while True:
+            current = children(master)
+            if not current & old and len(current) >= len(old) and self.web_ready(service):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name}: the reload did not finish in {timeout:.0f} s; see {self.cfg.log_dir}")
+            time.sleep(0.2)
+        if self.pid(name) != master:
+            raise SystemExit(f"{name}: its master restarted during the reload; see {self.cfg.log_dir}")
+
+    def restart(self, name: str) -> None:
+        """supervisord's stop (the process's stop signal, waiting up to its stop time), then start."""
+        result = self.ctl("restart", name, check=False)
+        if "ERROR" in result.stdout or result.returncode != 0:
+            raise SystemExit(f"{name}: restart failed: {result.stdout.strip()} {result.stderr.strip()}")
+
+    def heartbeats(self) -> str:
+        """Each worker's and relay's readiness, from the heartbeat files its checks read (service_kit/heartbeat.py)."""
+        lines = []
+        for process in app_processes(NativeValues(self.cfg)):
+            if process.role in HEARTBEAT_CHECKS:
+                result = subprocess.run(
+                    Process(process.name, HEARTBEAT_CHECKS[process.role], process.env).argv(),
+                    env={**os.environ, **process.env},
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                )
+                lines.append(f"{process.name:<32} {(result.stdout or result.stderr).strip()}\n")
+        return "".join(lines)
+
+    def redeploy(self, service: str) -> dict[str, float]:
+        """One service's new code while everything else runs; the seconds each step took."""
+        if not self.supervisord_running():
+            raise SystemExit("the stack is not running (python -m stack up --detach)")
+        steps = {"set-up": lambda: self.setup_service(service), "web": lambda: self.reload_web(service)}
+        if service in MESSAGING_SERVICES:
+            # The relay ends its sweep on TERM; the worker's warm shutdown finishes the tasks it runs, and what it
+            # had fetched but not started goes back to the queue (acks late), for the new worker.
+            steps["relay"] = lambda: self.restart(f"app:{service}-relay")
+            steps["worker"] = lambda: self.restart(f"app:{service}-worker")
+        took = {}
+        for step, action in steps.items():
+            started = time.monotonic()
+            action()
+            took[step] = round(time.monotonic() - started, 2)
+            log(f"{service}: {step} in {took[step]} s")
+        return took
+
     # COMMANDS
     def up(self) -> None:
         started = time.monotonic()
@@ -290,6 +391,9 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("status")
     sub.add_parser("env")
     sub.add_parser("compose")
+    sub.add_parser("kubernetes")
+    redeploy = sub.add_parser("redeploy")
+    redeploy.add_argument("service", choices=SERVICES)
     manage = sub.add_parser("manage")
     manage.add_argument("service", choices=SERVICES)
     manage.add_argument("args", nargs=argparse.REMAINDER)
@@ -321,12 +425,19 @@ def main(argv: list[str] | None = None) -> None:
         stack.down()
     elif args.command == "status":
         print(stack.ctl("status", check=False).stdout, end="")
+        print(stack.heartbeats(), end="")
     elif args.command == "env":
         print(stack.shell_env())
     elif args.command == "manage":
         sys.exit(stack.manage_command(args.service, args.args))
     elif args.command == "compose":
         print(compose.render(), end="")
+    elif args.command == "redeploy":
+        took = stack.redeploy(args.service)
+        log(f"{args.service} redeployed in {sum(took.values()):.1f} s")
+    elif args.command == "kubernetes":
+        for path in kubernetes.write():
+            print(path.relative_to(ROOT))
     elif args.command == "ctl":
         result = stack.ctl(*args.args, check=False)
         print(result.stdout, end="", file=sys.stdout)

@@ -13,6 +13,7 @@ import yaml
 from .config import SERVICES
 from .processes import (
     CONTAINER_WEB_PORT,
+    HEARTBEAT_CHECKS,
     SETUP_COMMANDS,
     WEB_HEALTHCHECK,
     Process,
@@ -87,6 +88,9 @@ class ComposeValues:
     def static_root(self, service: str) -> str:
         return STATIC_ROOT
 
+    def heartbeat_dir(self) -> str:
+        return "/tmp/heartbeats"  # noqa: S108  (the container's own /tmp)
+
     def web_bind(self, service: str) -> str:
         return f"{ALL_INTERFACES}:{WEB_PORT}"
 
@@ -121,11 +125,6 @@ def python_check(code: str) -> list[str]:
     return ["CMD", "python", "-c", code]
 
 
-RELAY_HEALTHCHECK = python_check(
-    # The relay serves nothing: check what it needs, with the health endpoint's own checks.
-    "import sys, django; django.setup(); from service_kit.health import run_checks; "
-    "sys.exit(any(result != 'ok' for result in run_checks().values()))"
-)
 FLOWER_HEALTHCHECK = python_check(
     f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{FLOWER_PORT}/flower/healthcheck', timeout=4)"
 )
@@ -198,12 +197,9 @@ def migrate(service: str) -> dict:
 # The checks of the app containers, by the process's role.
 HEALTHCHECKS = {
     "web": healthcheck(["CMD", *WEB_HEALTHCHECK]),
-    "worker": healthcheck(
-        ["CMD-SHELL", "celery --app config inspect ping --destination $${SERVICE_NAME}@$$HOSTNAME --timeout 10"],
-        interval=30,
-        timeout=20,
-    ),
-    "relay": healthcheck(RELAY_HEALTHCHECK, interval=30, timeout=20),
+    # A worker and a relay serve no HTTP: their heartbeat (service_kit/heartbeat.py).
+    "worker": healthcheck(["CMD", *HEARTBEAT_CHECKS["worker"]]),
+    "relay": healthcheck(["CMD", *HEARTBEAT_CHECKS["relay"]]),
     "flower": healthcheck(FLOWER_HEALTHCHECK),
 }
 
@@ -235,8 +231,8 @@ def app_container(process: Process) -> dict:
     return container
 
 
-def nginx() -> dict:
-    """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
+def gateway_values() -> dict[str, str]:
+    """The nginx template's values in containers (Compose, Kubernetes): the web processes by service name."""
     values = {f"{s.upper()}_UPSTREAM": f"{s}-web:{WEB_PORT}" for s in SERVICES}
     values.update(
         FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}",
@@ -244,6 +240,12 @@ def nginx() -> dict:
         NGINX_ACCESS_LOG="/dev/stdout",
         NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
     )
+    return values
+
+
+def nginx() -> dict:
+    """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
+    values = gateway_values()
     return {
         "image": NGINX_IMAGE,
         "environment": values,

@@ -58,6 +58,10 @@ WEB_HEALTHCHECK = [
     "timeout=4)",
 ]  # fmt: skip
 
+# The check of a worker or a relay, the same everywhere (service_kit/heartbeat.py): its heartbeat file is fresh.
+# Compose's healthchecks, Kubernetes' probes and `python -m stack status` use it.
+HEARTBEAT_CHECKS = {role: ["python", "-m", "service_kit.heartbeat", role] for role in ("worker", "relay")}
+
 
 # What runs once per service before its processes start, natively (`python -m stack up`) and in Compose
 # (its migrate container, less collectstatic: the image holds its static files). The staff account lives in
@@ -116,6 +120,7 @@ class Values(Protocol):
     def redis_url(self) -> str: ...
     def token_keys(self, service: str) -> dict[str, str]: ...
     def static_root(self, service: str) -> str: ...
+    def heartbeat_dir(self) -> str: ...
     def web_bind(self, service: str) -> str: ...
     def tunable(self, name: str, default: str) -> str: ...
     def worker_host(self) -> str: ...
@@ -156,6 +161,9 @@ class NativeValues:
 
     def static_root(self, service: str) -> str:
         return str(self.cfg.var / "static" / service)
+
+    def heartbeat_dir(self) -> str:
+        return str(self.cfg.var / "run" / "heartbeats")
 
     def web_bind(self, service: str) -> str:
         return f"127.0.0.1:{self.cfg.web_port(service)}"
@@ -200,6 +208,7 @@ def service_env(values: Values, service: str) -> dict[str, str]:
         "REDIS_URL": values.redis_url(),
         **values.token_keys(service),
         "STATIC_ROOT": values.static_root(service),
+        "HEARTBEAT_DIR": values.heartbeat_dir(),
         "WEB_BIND": values.web_bind(service),
         "WEB_WORKERS": values.tunable("WEB_WORKERS", "2"),
         "WORKER_POOL": values.tunable("WORKER_POOL", "threads"),

@@ -10,6 +10,9 @@ import time
 
 import redis
 from celery import Celery
+
+# The shared settings are a service's: this app stands as one named after its queue.
+os.environ.setdefault("SERVICE_NAME", "bench-noop")
 from service_kit import settings as service_settings
 
 QUEUE = "bench-noop"

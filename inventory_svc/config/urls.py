@@ -1,4 +1,5 @@
 from django.urls import include, path
+from service_kit.urls import *  # handler400, 403, 404, 500: errors in the envelope
 from service_kit.urls import service_urlpatterns
 
 urlpatterns = [
@@ -6,8 +7,3 @@ urlpatterns = [
     # Service clients only (scope reconcile:read); nginx does not route /internal/.
     path("internal/inventory/", include("inventory.internal_urls")),
 ]
-
-handler400 = "service_kit.errors.bad_request"
-handler403 = "service_kit.errors.permission_denied"
-handler404 = "service_kit.errors.page_not_found"
-handler500 = "service_kit.errors.server_error"

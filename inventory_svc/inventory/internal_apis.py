@@ -4,8 +4,7 @@ Mounted at /internal/inventory/, which nginx never routes: only the services' ow
 """
 
 from rest_framework import serializers
-from rest_framework.response import Response
-from service_kit.internal import MAX_KEYS, InternalApi, OrderIdsInputSerializer
+from service_kit.internal import MAX_KEYS, InternalLookupApi, OrderIdsInputSerializer
 
 from .models import SKU_PATTERN, Reservation, ReservationLine
 from .selectors import reservations_by_order, stock_ledger
@@ -43,25 +42,17 @@ class StockLedgerSerializer(serializers.Serializer):
     committed_quantity = serializers.IntegerField()
 
 
-class ReservationLookupInternalApi(InternalApi):
+class ReservationLookupInternalApi(InternalLookupApi):
     """POST {order_ids: [...]} (at most 500) -> {results: [reservation with lines, ...]}."""
 
     serializer_class = OrderIdsInputSerializer
-
-    def post(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        reservations = reservations_by_order(order_ids=serializer.validated_data["order_ids"])
-        return Response({"results": InternalReservationSerializer(reservations, many=True).data})
+    lookup = staticmethod(reservations_by_order)
+    output_serializer_class = InternalReservationSerializer
 
 
-class StockLedgerInternalApi(InternalApi):
+class StockLedgerInternalApi(InternalLookupApi):
     """POST {skus: [...]} (at most 500) -> {results: [{sku, on_hand, reserved, held_quantity, committed_quantity}]}."""
 
     serializer_class = SkusInputSerializer
-
-    def post(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        products = stock_ledger(skus=serializer.validated_data["skus"])
-        return Response({"results": StockLedgerSerializer(products, many=True).data})
+    lookup = staticmethod(stock_ledger)
+    output_serializer_class = StockLedgerSerializer

@@ -1,8 +1,4 @@
+from service_kit.urls import *  # handler400, 403, 404, 500: errors in the envelope
 from service_kit.urls import service_urlpatterns
 
 urlpatterns = service_urlpatterns("orders", "orders.urls")
-
-handler400 = "service_kit.errors.bad_request"
-handler403 = "service_kit.errors.permission_denied"
-handler404 = "service_kit.errors.page_not_found"
-handler500 = "service_kit.errors.server_error"

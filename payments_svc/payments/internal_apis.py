@@ -4,8 +4,7 @@ Mounted at /internal/payments/, which nginx never routes: only the services' own
 """
 
 from rest_framework import serializers
-from rest_framework.response import Response
-from service_kit.internal import InternalApi, OrderIdsInputSerializer
+from service_kit.internal import InternalLookupApi, OrderIdsInputSerializer
 
 from .models import Payment
 from .selectors import payments_by_order
@@ -18,13 +17,9 @@ class InternalPaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentLookupInternalApi(InternalApi):
+class PaymentLookupInternalApi(InternalLookupApi):
     """POST {order_ids: [...]} (at most 500) -> {results: [payment, ...]}: every payment of those orders."""
 
     serializer_class = OrderIdsInputSerializer
-
-    def post(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        payments = payments_by_order(order_ids=serializer.validated_data["order_ids"])
-        return Response({"results": InternalPaymentSerializer(payments, many=True).data})
+    lookup = staticmethod(payments_by_order)
+    output_serializer_class = InternalPaymentSerializer

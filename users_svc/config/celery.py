@@ -1,3 +1,3 @@
 from service_kit.celery import make_celery_app
 
-app = make_celery_app("users")
+app = make_celery_app()

@@ -1,6 +1,7 @@
 from accounts.browser import RenewView, SignInView, SignOutView
 from django.urls import include, path
 from service_kit.front_door import LandingView, PlatformDocsView
+from service_kit.urls import *  # handler400, 403, 404, 500: errors in the envelope
 from service_kit.urls import service_urlpatterns
 
 urlpatterns = [
@@ -15,8 +16,3 @@ urlpatterns = [
     path("api/users/token/service/", include("service_clients.urls")),
     *service_urlpatterns("users", "accounts.urls"),
 ]
-
-handler400 = "service_kit.errors.bad_request"
-handler403 = "service_kit.errors.permission_denied"
-handler404 = "service_kit.errors.page_not_found"
-handler500 = "service_kit.errors.server_error"

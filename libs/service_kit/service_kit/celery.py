@@ -10,15 +10,24 @@ from celery import Celery, signals
 DB_REUSE_MAX = 2**62
 
 
-def make_celery_app(name: str) -> Celery:
+def make_celery_app() -> Celery:
+    """The app of the service SERVICE_NAME names (its config/__init__.py sets it)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    app = Celery(f"{name}_svc")
+    app = Celery(f"{os.environ['SERVICE_NAME']}_svc")
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.CELERY_DB_REUSE_MAX = DB_REUSE_MAX
     # Each service's message handlers (`<app>/handlers.py`), and the kit's receipt task.
     app.autodiscover_tasks(related_name="handlers")
     app.autodiscover_tasks(["service_kit.messaging"], related_name="receipts")
     return app
+
+
+@signals.heartbeat_sent.connect
+def worker_heartbeat(**kwargs) -> None:
+    """The consumer is connected and consuming: the worker's heartbeat file (service_kit/heartbeat.py)."""
+    from .heartbeat import beat
+
+    beat("worker")
 
 
 @signals.task_prerun.connect

@@ -16,6 +16,8 @@ DEFAULTS = {
     # Outbox relay: seconds between sweeps, days sent rows are kept, and dotted paths of
     # functions it also runs every sweep (a service's periodic work, e.g. expiring reservations).
     "RELAY_INTERVAL": 1.0,
+    # Seconds a sweep may take before the relay counts itself wedged and exits (heartbeat.py).
+    "RELAY_STALL_AFTER": 120.0,
     "OUTBOX_RETENTION_DAYS": 7,
     "RELAY_PERIODIC": [],
     # Seconds without a receipt before a sent message goes again (longer after each attempt), and how

@@ -1,13 +1,14 @@
 """The settings every service shares, read from the environment in one place.
 
 A service's `config/settings.py` starts with `from service_kit.settings import *`, as cookiecutter-django's
-settings build on `config/settings/base.py`, then names what is its own. Every setting here is a plain
-module-level name, so linters and readers see each one.
+settings build on `config/settings/base.py`, then names what is its own (its apps, and any setting of its
+own). Every setting here is a plain module-level name, so linters and readers see each one.
 
-What differs between services is said in the service's own file, one explicit line per setting, not read
-from an environment variable: `SERVICE_NAME = "orders"`, then the few settings built from that name with
-the small functions below (`database(...)`, `spectacular(...)`, `logging_config(...)`, ...). A service's
-settings therefore load the same way under the stack, in its tests and in `manage.py` run by hand.
+Which service is loading is the one thing this module is told: SERVICE_NAME, from the environment. Each
+service's `config/__init__.py` sets its default (`os.environ.setdefault("SERVICE_NAME", "orders")`), as
+`manage.py` sets DJANGO_SETTINGS_MODULE's, so the settings load the same way under the stack, in the
+service's tests, in its image and in `manage.py` run by hand. Every setting that differs only by the name
+(database, cookies, static prefix, queue, schema title, log field) is built from it here.
 
 Importing this module only reads the environment and, where they exist, the public key file: it writes
 no file and changes no variable. users_svc's key pair is made by its `manage.py jwt_keys` command.
@@ -18,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 # READING THE ENVIRONMENT
@@ -45,7 +47,13 @@ def read_key(path: str | None) -> str | None:
     return None
 
 
-# GENERAL
+# GENERAL: which service this is (users, inventory, orders, payments), and the folder holding the services
+# and libs/ (a checkout, or /app in an image).
+SERVICE_NAME = env("SERVICE_NAME")
+if not SERVICE_NAME:
+    raise ImproperlyConfigured("SERVICE_NAME is not set: the service's config/__init__.py sets it")
+ROOT_DIR = Path(__file__).resolve().parents[3]
+SECRET_KEY = env("DJANGO_SECRET_KEY", f"django-insecure-dev-only-{SERVICE_NAME}")
 DEBUG = env_bool("DJANGO_DEBUG")
 # DJANGO_TLS=1: the site is served over HTTPS (TLS ends at a proxy in front of nginx).
 _TLS = env_bool("DJANGO_TLS")
@@ -105,15 +113,14 @@ TEMPLATES = [
 ]
 
 
-# DATABASES: a service says `DATABASES = {"default": database("orders")}`.
-def database(name: str) -> dict:
-    """DATABASE_URL, or the service's own database on the local PostgreSQL."""
-    return dj_database_url.parse(
-        env("DATABASE_URL", f"postgres://{name}@127.0.0.1:5432/{name}"),
+# DATABASES: DATABASE_URL, or the service's own database on the local PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"postgres://{SERVICE_NAME}@127.0.0.1:5432/{SERVICE_NAME}"),
         conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
-
+}
 
 # PASSWORDS
 AUTH_PASSWORD_VALIDATORS = [
@@ -126,15 +133,20 @@ AUTH_PASSWORD_VALIDATORS = [
     )
 ]
 
-# STATIC FILES: served by WhiteNoise from each service's own prefix (STATIC_URL, in the service's file), behind
-# nginx. Without collectstatic (tests, development) WhiteNoise finds the files where they are.
+# STATIC FILES: served by WhiteNoise from each service's own prefix, behind nginx. Without collectstatic (tests,
+# development) WhiteNoise finds the files where they are.
+STATIC_URL = f"/static/{SERVICE_NAME}/"
+STATIC_ROOT = env("STATIC_ROOT", str(ROOT_DIR / "var" / "static" / SERVICE_NAME))
 WHITENOISE_AUTOREFRESH = DEBUG or env_bool("WHITENOISE_AUTOREFRESH")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# SECURITY: nginx terminates the client connection and overwrites X-Forwarded-*.
+# SECURITY: nginx terminates the client connection and overwrites X-Forwarded-*. Four admins share one host:
+# each keeps its own cookies, so signing in to one keeps the others.
+SESSION_COOKIE_NAME = f"{SERVICE_NAME}_sessionid"
+CSRF_COOKIE_NAME = f"{SERVICE_NAME}_csrftoken"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = _TLS
@@ -178,29 +190,28 @@ DRF_STANDARDIZED_ERRORS = {
 }
 
 
-# API SCHEMA: a service says `SPECTACULAR_SETTINGS = spectacular("orders")`.
-def spectacular(name: str, *, path_prefix: str | None = None) -> dict:
-    """drf-spectacular's settings of one service; its paths are those under /api/<name>/ unless told."""
-    return {
-        "TITLE": f"{name}_svc API",
-        "VERSION": "1.0.0",
-        "SERVE_INCLUDE_SCHEMA": False,
-        # Swagger UI's assets are served by the service itself, so the docs work offline.
-        "SWAGGER_UI_DIST": "SIDECAR",
-        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-        "COMPONENT_SPLIT_REQUEST": True,
-        "SCHEMA_PATH_PREFIX": path_prefix or f"/api/{name}/",
-        "ENUM_NAME_OVERRIDES": {
-            "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
-            "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
-            "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        },
-        "POSTPROCESSING_HOOKS": [
-            "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-            "service_kit.openapi.postprocess_list_indices",
-            "service_kit.openapi.postprocess_shared_error_schema",
-        ],
-    }
+# API SCHEMA: the service's paths are those under /api/<name>/ (orders and payments, whose collection is the
+# prefix itself, set SCHEMA_PATH_PREFIX to "/api/").
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SERVICE_NAME}_svc API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets are served by the service itself, so the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": f"/api/{SERVICE_NAME}/",
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "service_kit.openapi.postprocess_list_indices",
+        "service_kit.openapi.postprocess_shared_error_schema",
+    ],
+}
 
 
 # JWT: RS256, verified with a public key file or a JWKS URL, never a secret. users_svc adds its signing key.
@@ -221,9 +232,11 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 
-# CELERY: at-least-once delivery on the service's own queue (CELERY_TASK_DEFAULT_QUEUE, in the service's file)
-# of the shared Redis.
+# CELERY: at-least-once delivery on the service's own queue of the shared Redis.
 CELERY_BROKER_URL = REDIS_URL
+# kombu's Redis transport, less a client object built per publish (service_kit/messaging/broker.py).
+CELERY_BROKER_TRANSPORT = "service_kit.messaging.broker:Transport"
+CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -246,41 +259,35 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 
 
-# SERVICE KIT: a service says `SERVICE_KIT = kit_config("orders", base_dir=BASE_DIR)`.
-def kit_config(name: str, *, base_dir: Path, uses_redis: bool = True) -> dict:
-    """The kit's settings of one service (service_kit/conf.py)."""
-    return {
-        "SERVICE_NAME": name,
-        # The repository's contracts/ beside the service's folder (in an image: /app/contracts).
-        "CONTRACT_FILE": env("CONTRACT_FILE", str(base_dir.parent / "contracts" / "asyncapi.yaml")),
-        "HEALTH_REDIS_URL": REDIS_URL if uses_redis else None,
-        # Sign-ins and registrations are throttled on the shared Redis, platform-wide (logins.py).
-        "LOGIN_REDIS_URL": REDIS_URL,
-        "LOGIN_WINDOW": int(env("LOGIN_WINDOW", "900")),
-        "LOGIN_ACCOUNT_LIMIT": int(env("LOGIN_ACCOUNT_LIMIT", "5")),
-        "LOGIN_ADDRESS_LIMIT": int(env("LOGIN_ADDRESS_LIMIT", "20")),
-        "REGISTER_WINDOW": int(env("REGISTER_WINDOW", "3600")),
-        "REGISTER_ADDRESS_LIMIT": int(env("REGISTER_ADDRESS_LIMIT", "10")),
-    }
+# SERVICE KIT: the kit's settings of the service (service_kit/conf.py).
+SERVICE_KIT = {
+    "SERVICE_NAME": SERVICE_NAME,
+    # The repository's contracts/ beside the services' folders (in an image: /app/contracts).
+    "CONTRACT_FILE": env("CONTRACT_FILE", str(ROOT_DIR / "contracts" / "asyncapi.yaml")),
+    "HEALTH_REDIS_URL": REDIS_URL,
+    "RELAY_STALL_AFTER": float(env("RELAY_STALL_AFTER", "120")),
+    # Sign-ins and registrations are throttled on the shared Redis, platform-wide (logins.py).
+    "LOGIN_REDIS_URL": REDIS_URL,
+    "LOGIN_WINDOW": int(env("LOGIN_WINDOW", "900")),
+    "LOGIN_ACCOUNT_LIMIT": int(env("LOGIN_ACCOUNT_LIMIT", "5")),
+    "LOGIN_ADDRESS_LIMIT": int(env("LOGIN_ADDRESS_LIMIT", "20")),
+    "REGISTER_WINDOW": int(env("REGISTER_WINDOW", "3600")),
+    "REGISTER_ADDRESS_LIMIT": int(env("REGISTER_ADDRESS_LIMIT", "10")),
+}
 
-
-# LOGGING: a service says `LOGGING = logging_config("orders")`.
-def logging_config(name: str) -> dict:
-    """One JSON object a line, with the service and the request id."""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"context": {"()": "service_kit.request_id.LogContextFilter", "service": name}},
-        "formatters": {
-            "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            }
-        },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
-        "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    }
-
-
+# LOGGING: one JSON object a line, with the service and the request id.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "service_kit.request_id.LogContextFilter", "service": SERVICE_NAME}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+}
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "service_kit.roles.ServiceRoleBackend"]

@@ -1,4 +1,9 @@
-"""pytest plugin for the services' own tests (`-p service_kit.testing`).
+"""Testing the services: one pytest plugin (`-p service_kit.testing`) and the helpers every suite shares.
+
+It holds the fixtures (API clients as a customer, staff or nobody; the outbox; a quiet broker), the tokens
+(`token_for`, `service_token_for`), the envelope assertion, the messaging helpers (`consume_now`,
+`check_handlers_match_the_contract`) and `CustomerResourceApiTests`, what API.md promises of every customer
+collection, which a service runs by subclassing it. A service's own tests test its own wiring.
 
 Before Django's settings load (the `pytest_load_initial_conftests` hook below, not at import), it points
 JWT_PRIVATE_KEY_FILE / JWT_PUBLIC_KEY_FILE at a key pair made for this test run, so tokens minted by
@@ -156,6 +161,112 @@ def staff_client(staff_identity):
     return client_for(staff_identity)
 
 
+def assert_envelope(response, *, status: int, error_type: str, code: str | None = None) -> dict:
+    """The response is API.md's error envelope with the given status, type and (first) code."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = json.loads(response.content)
+    assert body["type"] == error_type
+    assert body["errors"], body
+    for error in body["errors"]:
+        assert set(error) == {"code", "detail", "attr"}
+    if code is not None:
+        assert body["errors"][0]["code"] == code
+    return body
+
+
+@pytest.mark.django_db
+class CustomerResourceApiTests:
+    """What API.md promises of every customer's collection (orders, payments), run by each service that has one:
+    a customer reads only their own rows, newest first; staff reads all; another's row, an unknown id and a
+    malformed one are alike 404; no token or a bad one is 401; pages stop at 100; the schema validates.
+
+    A service subclasses it (`class TestOrderReads(CustomerResourceApiTests)`) and names its `factory` (a
+    factory_boy factory with `user_id`), `list_url` and a `status` its list filter knows and one it does not.
+    """
+
+    factory = None
+    list_url = ""
+    known_status = ""
+    unknown_status = "no-such-status"
+
+    def detail_url(self, pk) -> str:
+        return f"{self.list_url}{pk}/"
+
+    def test_a_customer_lists_only_their_own_newest_first(self, user_client):
+        older = self.factory(user_id=user_client.identity.id)
+        newer = self.factory(user_id=user_client.identity.id)
+        self.factory()
+
+        body = user_client.get(self.list_url).json()
+
+        assert [item["id"] for item in body["results"]] == [str(newer.id), str(older.id)]
+
+    def test_staff_lists_every_row(self, staff_client):
+        rows = self.factory.create_batch(3)
+
+        body = staff_client.get(self.list_url).json()
+
+        assert {item["id"] for item in body["results"]} == {str(row.id) for row in rows}
+
+    def test_another_customers_row_is_not_found(self, user_client):
+        row = self.factory()
+
+        assert_envelope(
+            user_client.get(self.detail_url(row.id)), status=404, error_type="client_error", code="not_found"
+        )
+
+    def test_staff_reads_any_row(self, staff_client):
+        row = self.factory()
+
+        response = staff_client.get(self.detail_url(row.id))
+
+        assert response.status_code == 200
+        assert response.json()["id"] == str(row.id)
+
+    @pytest.mark.parametrize("pk", [uuid.UUID(int=1), "not-a-uuid"])
+    def test_an_unknown_or_malformed_id_is_not_found(self, user_client, pk):
+        assert_envelope(user_client.get(self.detail_url(pk)), status=404, error_type="client_error", code="not_found")
+
+    @pytest.mark.parametrize("path", ["list", "detail"])
+    def test_an_anonymous_caller_is_refused_with_401(self, api_client, path):
+        url = self.list_url if path == "list" else self.detail_url(uuid.uuid4())
+
+        assert_envelope(api_client.get(url), status=401, error_type="client_error", code="not_authenticated")
+
+    def test_an_invalid_token_is_refused_with_401(self, api_client):
+        api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+        assert_envelope(api_client.get(self.list_url), status=401, error_type="client_error")
+
+    def test_page_size_is_capped_at_100(self, staff_client):
+        self.factory.create_batch(101)
+
+        body = staff_client.get(self.list_url, {"page_size": 1000}).json()
+
+        assert body["count"] == 101
+        assert len(body["results"]) == 100
+        assert body["next"] is not None
+
+    def test_the_status_filter_narrows_the_list_and_refuses_an_unknown_status(self, user_client):
+        self.factory(user_id=user_client.identity.id)
+        wanted = self.factory(user_id=user_client.identity.id, **{self.filtered_status: True})
+
+        body = user_client.get(self.list_url, {"status": self.filtered_status}).json()
+        response = user_client.get(self.list_url, {"status": "no-such-status"})
+
+        assert [item["id"] for item in body["results"]] == [str(wanted.id)]
+        body = assert_envelope(response, status=400, error_type="validation_error", code="invalid_choice")
+        assert body["errors"][0]["attr"] == "status"
+
+    def test_the_openapi_schema_generates_without_warnings(self, tmp_path):
+        from django.core.management import call_command
+
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+        assert f"{self.list_url}{{" in (tmp_path / "schema.yaml").read_text()
+
+
 def consume_now(task, payload: dict, *, producer: str, **fields) -> str:
     """Deliver a payload to a message handler the way its worker does, applied eagerly: held to the
     contract, once per message id, dead-lettered when it cannot be acted on. The outcome:
@@ -226,13 +337,12 @@ class QuietBroker:
         from celery import current_app
 
         from .celery import make_celery_app
-        from .conf import kit_settings
 
         self.url = re.sub(r"(/\d*)?$", f"/{self.DATABASE}", broker_url.rstrip("/"), count=1)
         self.client = redis.Redis.from_url(self.url)
         self.client.flushdb()
         self.previous = current_app._get_current_object()
-        self.app = make_celery_app(kit_settings.SERVICE_NAME)
+        self.app = make_celery_app()
         self.app.conf.broker_url = self.url
         self.app.set_default()
         self.app.set_current()

@@ -1,4 +1,8 @@
-"""The URLs every service mounts: admin, health, schema and docs under its own prefix."""
+"""The URLs every service mounts: admin, health, schema and docs under its own prefix, and the error views.
+
+A service's `config/urls.py` says `urlpatterns = service_urlpatterns("orders", "orders.urls")` (plus its own)
+and `from service_kit.urls import *` for Django's handler400/403/404/500: errors in the JSON envelope.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,6 +10,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .health import HealthView, LiveView
 from .signin import sign_in_redirect, sign_out_redirect
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "service_urlpatterns"]
+
+handler400 = "service_kit.errors.bad_request"
+handler403 = "service_kit.errors.permission_denied"
+handler404 = "service_kit.errors.page_not_found"
+handler500 = "service_kit.errors.server_error"
 
 # The browsable API's "Log in" and "Log out" links (DRF looks them up in this namespace).
 browsable_api_sign_in = (

@@ -1,1 +1,6 @@
-"""The kit's own tests, run against a minimal Django project named "kit"."""
+"""The kit's own tests, run against a minimal Django project named "kit" (SERVICE_NAME, as a service's
+config/__init__.py names it)."""
+
+import os
+
+os.environ.setdefault("SERVICE_NAME", "kit")

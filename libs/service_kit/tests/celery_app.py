@@ -2,4 +2,4 @@
 
 from service_kit.celery import make_celery_app
 
-app = make_celery_app("kit")
+app = make_celery_app()

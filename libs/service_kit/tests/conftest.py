@@ -48,7 +48,7 @@ class BrokerOutage:
     """A Celery app of the service whose broker URL is a closed port, current until `restore()`."""
 
     def __init__(self):
-        self.app = make_celery_app("kit")
+        self.app = make_celery_app()
         self.app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
         self.app.set_default()
         self.app.set_current()

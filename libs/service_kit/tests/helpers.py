@@ -9,22 +9,6 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ERROR_TYPES = {"validation_error", "client_error", "server_error"}
-
-
-def assert_envelope(response, *, status: int, error_type: str, code: str | None = None) -> dict:
-    """The response is the API.md error envelope with the given status, type and (first) code."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = json.loads(response.content)
-    assert body["type"] == error_type
-    assert body["errors"], body
-    for error in body["errors"]:
-        assert set(error) == {"code", "detail", "attr"}
-    if code is not None:
-        assert body["errors"][0]["code"] == code
-    return body
-
 
 def fresh_private_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -1,36 +1,10 @@
-"""Settings of the kit's test project: the shared service settings and nothing of its own."""
+"""Settings of the kit's test project: the shared service settings, its own URLs and its own test messages."""
 
 from pathlib import Path
 
 from service_kit.settings import *
-from service_kit.settings import database, env, kit_config, logging_config, spectacular
+from service_kit.settings import SERVICE_KIT
 
-# GENERAL: the service's name, and each setting built from it, said here rather than read from the
-# environment (see service_kit/settings.py).
-SERVICE_NAME = "kit"
-BASE_DIR = Path(__file__).resolve().parent
-
-SECRET_KEY = env("DJANGO_SECRET_KEY", f"django-insecure-dev-only-{SERVICE_NAME}")
-
-# DATABASES
-DATABASES = {"default": database(SERVICE_NAME)}
-
-# STATIC FILES: each service under its own prefix.
-STATIC_URL = f"/static/{SERVICE_NAME}/"
-STATIC_ROOT = env("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
-
-# SECURITY: four admins share one host: each keeps its own cookies.
-SESSION_COOKIE_NAME = f"{SERVICE_NAME}_sessionid"
-CSRF_COOKIE_NAME = f"{SERVICE_NAME}_csrftoken"
-
-# API SCHEMA
-SPECTACULAR_SETTINGS = spectacular(SERVICE_NAME)
-
-# CELERY: the service's own queue.
-CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
-
-# LOGGING
-LOGGING = logging_config(SERVICE_NAME)
 ROOT_URLCONF = "tests.urls"
 # The kit's own test messages (tests/asyncapi.yaml), not the platform's.
-SERVICE_KIT = {**kit_config(SERVICE_NAME, base_dir=BASE_DIR), "CONTRACT_FILE": str(BASE_DIR / "asyncapi.yaml")}
+SERVICE_KIT = {**SERVICE_KIT, "CONTRACT_FILE": str(Path(__file__).resolve().parent / "asyncapi.yaml")}

@@ -7,9 +7,9 @@ from pathlib import Path
 import jwt
 import pytest
 from django.utils import timezone
-from service_kit.testing import Identity, token_for
+from service_kit.testing import Identity, assert_envelope, token_for
 
-from .helpers import assert_envelope, claims_of, fresh_private_pem, hs256_token, unsigned_token
+from .helpers import claims_of, fresh_private_pem, hs256_token, unsigned_token
 
 WHOAMI = "/api/kit/whoami/"
 

@@ -2,8 +2,7 @@
 
 import pytest
 from rest_framework.test import APIClient
-
-from .helpers import assert_envelope
+from service_kit.testing import assert_envelope
 
 
 @pytest.mark.parametrize("path", ["/nope/", "/api/kit/nope/", "/admin-ish/"])

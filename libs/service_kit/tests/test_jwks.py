@@ -13,9 +13,7 @@ from jwt.algorithms import RSAAlgorithm
 from rest_framework_simplejwt import state
 from rest_framework_simplejwt.backends import TokenBackend
 from service_kit.authentication import JWKS_RETRY_SECONDS, RateLimitedJWKClient
-from service_kit.testing import Identity
-
-from .helpers import assert_envelope
+from service_kit.testing import Identity, assert_envelope
 
 WHOAMI = "/api/kit/whoami/"
 

@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from service_kit import pagination as kit_pagination
 from service_kit.models import ProcessedMessage
-
-from .helpers import assert_envelope
+from service_kit.testing import assert_envelope
 
 NUMBERS = "/api/kit/numbers/"
 

@@ -1,6 +1,6 @@
 """IsStaffOrReadOnly: anyone reads, only staff tokens write."""
 
-from .helpers import assert_envelope
+from service_kit.testing import assert_envelope
 
 NOTES = "/api/kit/notes/"
 

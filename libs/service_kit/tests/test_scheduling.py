@@ -42,3 +42,33 @@ def test_the_sweep_counts_what_the_counting_jobs_sent_and_nothing_else():
     )
 
     assert scheduler.sweep() == 3
+
+
+def test_the_heartbeat_follows_a_sweep_that_reached_everything_and_not_one_that_failed():
+    beats: list[int] = []
+    outage = {"on": False}
+
+    def publish():
+        if outage["on"]:
+            raise ConnectionError("database gone")
+        return 0
+
+    scheduler = Scheduler(
+        [Job("publish", publish, isolated=False)], interval=0, on_healthy_sweep=lambda: beats.append(1)
+    )
+    scheduler.run(once=True)
+    outage["on"] = True
+    scheduler.run(once=True)
+
+    assert beats == [1]
+    assert scheduler.last_sweep_healthy is False
+
+
+def test_an_isolated_periodic_job_failing_does_not_make_the_sweep_unhealthy():
+    def reconcile():
+        raise RuntimeError("another service is down")
+
+    scheduler = Scheduler([Job("publish", lambda: 0, isolated=False), Job("reconcile", reconcile)], interval=0)
+    scheduler.sweep()
+
+    assert scheduler.last_sweep_healthy is True

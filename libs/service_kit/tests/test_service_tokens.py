@@ -6,9 +6,9 @@ import jwt
 import pytest
 from django.utils import timezone
 from service_kit.permissions import HasScope
-from service_kit.testing import Identity, client_for, service_client_for, service_token_for, token_for
+from service_kit.testing import Identity, assert_envelope, client_for, service_client_for, service_token_for, token_for
 
-from .helpers import assert_envelope, claims_of, fresh_private_pem
+from .helpers import claims_of, fresh_private_pem
 
 SCOPED = "/api/kit/scoped/"
 WHOAMI = "/api/kit/whoami/"

@@ -1,7 +1,6 @@
 """Operator pages of orders: the list and an order with its lines and status history."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from orders.models import CancelReason, OrderStatus
@@ -10,13 +9,6 @@ from orders.services import order_place, order_transition
 from .factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    admin = get_user_model().objects.create_superuser(username="admin", email="a@example.com", password="x")
-    client.force_login(admin)
-    return client
 
 
 def test_order_list_page_lists_orders_and_finds_one_by_id(admin_client):

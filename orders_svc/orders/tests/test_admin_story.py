@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 from service_kit.models import OutboxMessage, ProcessedMessage
@@ -20,13 +19,6 @@ from orders.services import order_mark_reserved, order_place, saga_message_id
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:orders_order_changelist"
-
-
-@pytest.fixture
-def admin_client(client):
-    admin = get_user_model().objects.create_superuser(username="admin", email="a@example.com", password="x")
-    client.force_login(admin)
-    return client
 
 
 def placed() -> Order:

@@ -1,19 +1,11 @@
 """Operator pages of payments: the list, its filter and search, and one payment."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from .factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    admin = get_user_model().objects.create_superuser(username="admin", email="a@example.com", password="x")
-    client.force_login(admin)
-    return client
 
 
 def test_payment_list_page_finds_a_payment_by_order_id(admin_client):

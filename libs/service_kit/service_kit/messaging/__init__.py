@@ -8,4 +8,5 @@ receipts.py      store, send and receive delivery receipts
 consumer.py      the inbox: dedupe, retry, dead letters
 dead_letters.py  the messages no retry mends, for an operator to replay
 scheduling.py    the table of periodic jobs and the loop that runs them (the relay process)
+broker.py        the Redis transport of every Celery app (kombu's, keeping one client per channel)
 """

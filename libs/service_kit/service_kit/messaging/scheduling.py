@@ -22,6 +22,7 @@ from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
 from ..conf import kit_settings
+from ..heartbeat import Watchdog
 from .receipts import receipts_send
 from .relay import outbox_prune, outbox_publish, outbox_redeliver
 
@@ -63,17 +64,31 @@ def relay_jobs() -> list[Job]:
 
 
 class Scheduler:
-    """Runs its jobs in order, sweep after sweep, until stopped (SIGTERM/SIGINT once `run` started)."""
+    """Runs its jobs in order, sweep after sweep, until stopped (SIGTERM/SIGINT once `run` started).
 
-    def __init__(self, jobs: list[Job], *, interval: float):
+    After each sweep that reached the database and the broker it calls `on_healthy_sweep` (the relay's
+    heartbeat), and it tells `watchdog` when each sweep starts and ends (service_kit/heartbeat.py)."""
+
+    def __init__(
+        self,
+        jobs: list[Job],
+        *,
+        interval: float,
+        on_healthy_sweep: Callable[[], None] | None = None,
+        watchdog: Watchdog | None = None,
+    ):
         self.jobs = jobs
         self.interval = interval
+        self.on_healthy_sweep = on_healthy_sweep
+        self.watchdog = watchdog
         self.running = False
+        self.last_sweep_healthy = False
 
     def sweep(self) -> int:
         """One pass over the due jobs; how many messages the counting jobs sent."""
         close_old_connections()
         sent = 0
+        self.last_sweep_healthy = False
         try:
             for job in self.jobs:
                 if not job.due(time.monotonic()):
@@ -89,6 +104,7 @@ class Scheduler:
                 job.last_run = time.monotonic()
                 if job.counts:
                     sent += done
+            self.last_sweep_healthy = True
         except Exception:  # a database or broker outage: keep going, the next sweep retries
             logger.exception("relay sweep failed")
             close_old_connections()
@@ -99,8 +115,16 @@ class Scheduler:
         self.running = True
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        if self.watchdog:
+            self.watchdog.start()
         while self.running:
+            if self.watchdog:
+                self.watchdog.sweep_started()
             sent = self.sweep()
+            if self.watchdog:
+                self.watchdog.sweep_ended()
+            if self.last_sweep_healthy and self.on_healthy_sweep:
+                self.on_healthy_sweep()
             if once:
                 break
             if not sent:

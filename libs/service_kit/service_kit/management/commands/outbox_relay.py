@@ -1,9 +1,12 @@
-"""The outbox relay process: the scheduler running the relay's jobs (messaging/scheduling.py) until stopped."""
+"""The outbox relay process: the scheduler running the relay's jobs (messaging/scheduling.py) until stopped,
+with its heartbeat and its watchdog (heartbeat.py)."""
 
 import logging
+from functools import partial
 
 from django.core.management.base import BaseCommand
 
+from service_kit import heartbeat
 from service_kit.conf import kit_settings
 from service_kit.messaging.scheduling import Scheduler, relay_jobs
 
@@ -17,7 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one sweep, then exit")
 
     def handle(self, *args, once=False, **options):
-        scheduler = Scheduler(relay_jobs(), interval=kit_settings.RELAY_INTERVAL)
+        scheduler = Scheduler(
+            relay_jobs(),
+            interval=kit_settings.RELAY_INTERVAL,
+            on_healthy_sweep=partial(heartbeat.beat, "relay"),
+            watchdog=None if once else heartbeat.Watchdog(kit_settings.RELAY_STALL_AFTER),
+        )
         logger.info("outbox relay started")
         scheduler.run(once=once)
         logger.info("outbox relay stopped")
