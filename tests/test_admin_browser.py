@@ -64,3 +64,45 @@ def test_a_customer_is_not_let_into_any_admin(context, gateway_url, user):
     for service in SERVICES:
         page.goto(f"{gateway_url}/admin/{service}/")
         assert SIGNIN_PAGE in page.url, f"a customer reached the {service} admin: {page.url}"
+
+
+def test_a_role_granted_in_the_users_admin_opens_that_services_admin_only(
+    browser, gateway_url, admin_credentials, user, make_session
+):
+    """A superuser makes a customer staff with the orders operator and inventory viewer roles; signed in,
+    that person works in the orders admin, only looks in the inventory admin, and payments' refuses them."""
+    granting = browser.new_context()
+    page = granting.new_page()
+    page.goto(f"{gateway_url}/admin/users/accounts/user/{user['id']}/change/")
+    sign_in(page, admin_credentials)
+    page.check("#id_is_staff")
+    for index, (service, role) in enumerate([("orders", "operator"), ("inventory", "viewer")]):
+        page.click("text=Add another role in a service")
+        page.select_option(f"select[name=service_roles-{index}-service]", service)
+        page.select_option(f"select[name=service_roles-{index}-role]", role)
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert page.url.endswith("/admin/users/accounts/user/"), page.url
+    granting.close()
+    # An order of theirs, so that the orders list has a row to act on.
+    placed = make_session(user["access"]).post(
+        "/api/orders/", json={"lines": [{"sku": "DEMO-MUG", "quantity": 1}], "payment_method": "pm_card_visa"}
+    )
+    assert placed.status_code == 201, placed.text
+
+    staff = browser.new_context()
+    page = staff.new_page()
+    page.goto(f"{gateway_url}/admin/orders/")
+    sign_in(page, user)
+
+    open_styled_admin(page, f"{gateway_url}/admin/orders/orders/order/")
+    assert page.url == f"{gateway_url}/admin/orders/orders/order/", page.url
+    assert page.locator("select[name=action] option[value=cancel]").count() == 1
+    open_styled_admin(page, f"{gateway_url}/admin/inventory/inventory/product/")
+    assert page.locator("a.addlink").count() == 0, "a viewer is offered to add products"
+    assert page.locator("#result_list").count() == 1
+    for refused in ("payments", "users"):
+        page.goto(f"{gateway_url}/admin/{refused}/")
+        assert SIGNIN_PAGE in page.url, f"the {refused} admin let in a person without its role: {page.url}"
+        assert f"You are signed in as {user['email']}" in page.inner_text("body")
+    staff.close()

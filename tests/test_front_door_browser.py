@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -105,8 +106,21 @@ def test_staff_follows_an_order_from_its_page_to_its_payment_and_back(
     sign_in(page, admin_credentials)  # once, for every admin
     assert page.url.endswith(f"/admin/orders/orders/order/{order_id}/change/"), page.url
     story = page.locator(".field-story")
-    for step in ("Pending", "Reserved", "Confirmed", "message inventory.reserve", "message payments.charge"):
-        assert step in story.inner_text(), step
+    steps = [
+        "Pending",
+        "sent inventory.reserve",
+        "received orders.stock_reserved",
+        "Reserved",
+        "sent payments.charge",
+        "received orders.payment_succeeded",
+        "Confirmed",
+        "sent inventory.commit",
+    ]
+    told = story.inner_text()
+    # In time order, each message with the service that sent it.
+    assert all(step in told for step in steps), told
+    assert [told.index(step) for step in steps] == sorted(told.index(step) for step in steps), told
+    assert re.search(r"received orders\.payment_succeeded [0-9a-f-]{36}\s+payments", told), told
     # What payments and inventory say of it now, asked with orders_svc's service identity.
     elsewhere = page.locator(".field-elsewhere").inner_text()
     assert "payment succeeded, 12.50 USD" in elsewhere, elsewhere

@@ -3,10 +3,11 @@ cancels or drives on an order through the same service functions as the API and 
 
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin, admin_link, admin_search_link
-from service_kit.models import OutboxMessage
+from service_kit.models import OutboxMessage, ProcessedMessage
 
 from .clients import InternalClient, ServiceUnavailable
 from .models import Order, OrderLine, OrderStatus, ReconciliationFinding, ReconciliationRun
@@ -35,6 +36,22 @@ def _when(moment) -> str:
         return "-"
     moment = timezone.localtime(moment)
     return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d} {moment:%Z}"
+
+
+def _message(direction: str, type: str, message_id) -> str:
+    # A message is a Celery task of the same id: Flower shows its runs while it remembers them.
+    return format_html('{} {} <a href="/flower/task/{}">{}</a>', direction, type, message_id, message_id)
+
+
+def _delivery(row: OutboxMessage) -> str:
+    state = f"sent {_when(row.sent_at)}" if row.sent_at else "not sent yet"
+    if row.acknowledged_at:
+        state += f", receipt {_when(row.acknowledged_at)}"
+    if row.dead_lettered:
+        state += ", dead-lettered by its receiver"
+    if row.attempts > 1:
+        state += f", {row.attempts} sends"
+    return state
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -95,36 +112,40 @@ class OrderAdmin(ViewOnlyAdmin):
 
     @admin.display(description="status history and messages, in time order")
     def story(self, order: Order) -> str:
-        """Each status the order entered and each message orders_svc sent about it (linked to its task in
-        Flower), to the millisecond."""
+        """Each status the order entered, and each message about it that orders_svc sent or received: its
+        type, its id (linked to its task in Flower), the service that sent it and its delivery, to the
+        millisecond."""
+        order_id = str(order.id)
         events = [
-            (change.occurred_at, change.get_status_display() + (f" ({change.reason})" if change.reason else ""), "")
+            (change.occurred_at, change.get_status_display() + (f" ({change.reason})" if change.reason else ""), "", "")
             for change in order.history.all()
         ]
-        for row in OutboxMessage.objects.filter(envelope__payload__order_id=str(order.id)):
-            state = f"sent {_when(row.sent_at)}" if row.sent_at else "not sent yet"
-            if row.acknowledged_at:
-                state += f", receipt {_when(row.acknowledged_at)}"
-            if row.dead_lettered:
-                state += ", dead-lettered by its receiver"
-            if row.attempts > 1:
-                state += f", {row.attempts} sends"
-            # A message is a Celery task of the same id: Flower shows its runs while it remembers them.
-            what = format_html('message {} <a href="/flower/task/{}">{}</a>', row.type, row.message_id, row.message_id)
-            events.append((row.created_at, what, state))
+        for row in OutboxMessage.objects.filter(envelope__payload__order_id=order_id):
+            events.append((row.created_at, _message("sent", row.type, row.message_id), "orders", _delivery(row)))
+        for row in ProcessedMessage.objects.filter(envelope__payload__order_id=order_id):
+            sent_at = _when(parse_datetime(str(row.envelope.get("occurred_at"))))
+            producer = row.envelope.get("producer", "?")
+            events.append(
+                (row.processed_at, _message("received", row.type, row.message_id), producer, f"sent {sent_at}")
+            )
         events.sort(key=lambda event: event[0])
         rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", ((_when(at), what, more) for at, what, more in events)
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((_when(at), what, by, more) for at, what, by, more in events),
         )
-        return format_html("<table><tr><th>when</th><th>what</th><th>delivery</th></tr>{}</table>", rows)
+        return format_html("<table><tr><th>when</th><th>what</th><th>by</th><th>delivery</th></tr>{}</table>", rows)
 
-    @admin.action(description="Cancel the selected orders (compensated: stock released, payment refunded)")
+    @admin.action(
+        description="Cancel the selected orders (compensated: stock released, payment refunded)",
+        permissions=["operate"],
+    )
     def cancel(self, request, queryset):
         for order in queryset:
             order_cancel(order_id=order.id)
         self.message_user(request, f"{queryset.count()} order(s) cancelled.", messages.SUCCESS)
 
-    @admin.action(description="Ask the saga again for the selected pending or reserved orders")
+    @admin.action(description="Ask the saga again for the selected pending or reserved orders", permissions=["operate"])
     def ask_again(self, request, queryset):
         waiting = list(queryset.filter(status__in=[OrderStatus.PENDING, OrderStatus.RESERVED]))
         asked = orders_ask_again(orders=waiting)

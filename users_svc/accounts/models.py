@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from service_kit.front_door import SERVICES
+from service_kit.roles import ROLE_CHOICES
 
 
 class UserManager(BaseUserManager):
@@ -79,6 +81,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+class ServiceRole(models.Model):
+    """A staff person's role in one service's admin (service_kit.roles), carried in the tokens' `roles` claim.
+
+    A superuser needs none: superusers open every admin with every permission."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="service_roles")
+    service = models.CharField(max_length=20, choices=[(name, name) for name in SERVICES])
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES)
+
+    class Meta:
+        ordering = ["service"]
+        constraints = [models.UniqueConstraint(fields=["user", "service"], name="accounts_servicerole_one_per_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.role}"
 
 
 def refresh_tokens_revoke(*, user: User) -> int:

@@ -11,6 +11,7 @@ import jwt
 from rest_framework_simplejwt import tokens
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.settings import api_settings
+from service_kit.roles import ROLES_CLAIM
 
 from .keys import public_jwk
 
@@ -56,7 +57,8 @@ class AccessToken(tokens.AccessToken):
 
 
 class RefreshToken(tokens.RefreshToken):
-    """Carries `email`, `is_staff` and `is_superuser` so the access tokens made from it carry them too."""
+    """Carries `email`, `is_staff`, `is_superuser` and a staff person's `roles` so the access tokens made
+    from it carry them too."""
 
     access_token_class = AccessToken
 
@@ -69,6 +71,9 @@ class RefreshToken(tokens.RefreshToken):
         token = super().for_user(user)
         token["email"] = user.email
         token["is_staff"] = user.is_staff
-        # Other services' admins give a staff person the superuser's rights when the account has them.
+        # Other services' admins give a staff person the superuser's rights when the account has them,
+        # else those of the person's role in each (service_kit.roles).
         token["is_superuser"] = user.is_superuser
+        if user.is_staff:
+            token[ROLES_CLAIM] = dict(user.service_roles.values_list("service", "role"))
         return token

@@ -6,6 +6,7 @@ would be a message nobody can replay.
 """
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.utils.html import format_html
 
 from .messaging.dead_letters import Unreplayable, dead_letter_replay
@@ -26,7 +27,14 @@ def admin_search_link(service: str, model: str, query, text: str) -> str:
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
-    """Rows an operator reads, never adds, changes or deletes: they change only through the code."""
+    """Rows an operator reads, never adds, changes or deletes: they change only through the code.
+
+    Its actions that act through that code (cancel an order, replay a dead letter) say
+    `permissions=["operate"]`: they are offered to whoever may change such rows by Django's permissions
+    (a superuser, a service's operator: service_kit.roles), not to someone who may only view them."""
+
+    def has_operate_permission(self, request) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}")
 
     def has_add_permission(self, request):
         return False
@@ -70,7 +78,7 @@ class DeadLetterAdmin(ViewOnlyAdmin):
     search_fields = ["message_id", "type", "error"]
     actions = ["replay"]
 
-    @admin.action(description="Replay the selected messages")
+    @admin.action(description="Replay the selected messages", permissions=["operate"])
     def replay(self, request, queryset):
         replayed = 0
         for dead_letter in queryset:

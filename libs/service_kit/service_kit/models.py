@@ -40,11 +40,14 @@ class OutboxMessage(models.Model):
 
 
 class ProcessedMessage(models.Model):
-    """A consumed message id, recorded in the same transaction as its effect."""
+    """A consumed message id, recorded in the same transaction as its effect, with the envelope it came in
+    (who sent it, when, about what), so an operator's page can tell what a service received."""
 
     message_id = models.UUIDField(primary_key=True)
     type = models.CharField(max_length=100)
     processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Null for messages recorded before envelopes were kept.
+    envelope = models.JSONField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.type} {self.message_id}"

@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "service_kit.openapi.postprocess_list_indices",
+        "service_kit.openapi.postprocess_shared_error_schema",
     ],
 }
 
@@ -289,3 +290,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "service_kit.roles.ServiceRoleBackend"]

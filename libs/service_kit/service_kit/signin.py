@@ -14,8 +14,9 @@ refresh token, and the access cookie then lasts its few minutes at most.
 - API (browsable API, Swagger UI): `CookieJWTAuthentication`, after the bearer one; unsafe methods pass
   Django's CSRF check, as a session would (the browsable API's forms carry the service's CSRF token).
 - Admin: `StaffFromCookieMiddleware` makes the cookie's person the admin's user when the token says
-  staff: in users_svc the account itself, elsewhere a local user row kept from the token's claims (no
-  password: passwords live in users_svc alone).
+  superuser, or staff with a role for this service (service_kit.roles, whose permissions it gives): in
+  users_svc the account itself, elsewhere a local user row kept from the token's claims (no password:
+  passwords live in users_svc alone).
 """
 
 from urllib.parse import urlencode
@@ -33,6 +34,7 @@ from rest_framework_simplejwt.settings import api_settings
 
 from .authentication import JWTAuthentication
 from .conf import kit_settings
+from .roles import service_role
 
 ACCESS_COOKIE = "platform_access"
 REFRESH_COOKIE = "platform_refresh"
@@ -112,15 +114,28 @@ class CookieScheme(OpenApiAuthenticationExtension):
 
 
 def staff_user(token):
-    """The admin's user for a staff token: the account itself where accounts live (a UUID key, users_svc),
-    elsewhere a local row named by the account's id, its flags kept equal to the token's claims."""
-    if not token.get("is_staff"):
+    """The admin's user for a staff token that opens this service's admin: a superuser's, or a staff
+    person's with a role for this service (service_kit.roles), whose permissions the role then gives
+    (`user.service_role`). The account itself where accounts live (a UUID key, users_svc), elsewhere a
+    local row named by the account's id, its flags kept equal to the token's claims."""
+    is_superuser = bool(token.get("is_superuser"))
+    role = service_role(token)
+    if not token.get("is_staff") or not (is_superuser or role):
         return None
     user_model = get_user_model()
     user_id = str(token[api_settings.USER_ID_CLAIM])
     if isinstance(user_model._meta.pk, models.UUIDField):
-        return user_model.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
-    claims = {"email": token.get("email", ""), "is_staff": True, "is_superuser": bool(token.get("is_superuser"))}
+        user = user_model.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+    else:
+        user = _local_staff_row(user_model, user_id, email=token.get("email", ""), is_superuser=is_superuser)
+    if user is None or not user.is_active:
+        return None
+    user.service_role = role
+    return user
+
+
+def _local_staff_row(user_model, user_id: str, **claims):
+    claims = {**claims, "is_staff": True}
     # Made without a password (make_password(None) is Django's unusable one): it signs in here by cookie only.
     user, created = user_model.objects.get_or_create(
         username=user_id, defaults={**claims, "password": make_password(None)}
@@ -129,7 +144,7 @@ def staff_user(token):
         for name, value in claims.items():
             setattr(user, name, value)
         user.save(update_fields=list(claims))
-    return user if user.is_active else None
+    return user
 
 
 class StaffFromCookieMiddleware:

@@ -371,3 +371,39 @@ def kit_broker(settings):
     broker = QuietBroker(settings.CELERY_BROKER_URL)
     yield broker
     broker.close()
+
+
+def documented_error_codes(
+    schema: dict, method: str, path: str, status: int | str, *, attr: str | None = None, error_type: str | None = None
+) -> set[str]:
+    """The `code`s an OpenAPI schema documents for an error about `attr` (None: no field) in the envelope that
+    `method path` answers with `status`, of `error_type` when given: read from the response's narrowing of the
+    shared `ErrorResponse` (service_kit/openapi.py), as a client validating answers against the schema would."""
+    response = schema["paths"][path][method.lower()]["responses"].get(str(status))
+    if response is None:
+        return set()
+    codes: set[str] = set()
+
+    def matches(restriction: dict | None, value) -> bool:
+        if restriction is None:
+            return True
+        if "enum" in restriction:
+            return value in restriction["enum"]
+        return value is not None and re.search(restriction["pattern"], value) is not None
+
+    def items(narrowing: dict) -> None:
+        for choice in narrowing.get("oneOf", [narrowing]):
+            properties = choice.get("properties", {})
+            if "code" in properties and matches(properties.get("attr"), attr):
+                codes.update(properties["code"]["enum"])
+
+    def envelopes(narrowing: dict) -> None:
+        for choice in narrowing.get("oneOf", [narrowing]):
+            properties = choice.get("properties", {})
+            if error_type is None or matches(properties.get("type"), error_type):
+                items(properties.get("errors", {}).get("items", {}))
+
+    for media in response.get("content", {}).values():
+        for part in media["schema"].get("allOf", [])[1:]:
+            envelopes(part)
+    return codes

@@ -77,7 +77,7 @@ def test_the_local_user_follows_the_token_claims():
     staff = Identity(is_staff=True)
     browser(staff, is_superuser=True).get(ADMIN)
 
-    browser(staff, is_superuser=False).get(ADMIN)
+    browser(staff, is_superuser=False, roles={"kit": "viewer"}).get(ADMIN)
 
     assert get_user_model().objects.get(username=staff.id).is_superuser is False
 

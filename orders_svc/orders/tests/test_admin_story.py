@@ -3,13 +3,17 @@ and drives on orders through the same service functions as the API and the relay
 
 import re
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from service_kit.models import OutboxMessage
+from django.utils import timezone
+from service_kit.models import OutboxMessage, ProcessedMessage
+from service_kit.testing import consume_now
 
-from orders.models import CancelReason, Order, OrderStatus
+from orders.handlers import reserve_order
+from orders.models import CancelReason, Order, OrderStatus, OrderStatusChange
 from orders.services import order_mark_reserved, order_place, saga_message_id
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +46,8 @@ def test_order_page_tells_statuses_and_messages_to_the_second_with_links_elsewhe
 
     reserve_id = saga_message_id(order_id=order.id, type="inventory.reserve")
     charge_id = saga_message_id(order_id=order.id, type="payments.charge")
-    assert f'message inventory.reserve <a href="/flower/task/{reserve_id}">{reserve_id}</a>' in content
-    assert f'message payments.charge <a href="/flower/task/{charge_id}">{charge_id}</a>' in content
+    assert f'sent inventory.reserve <a href="/flower/task/{reserve_id}">{reserve_id}</a></td><td>orders' in content
+    assert f'sent payments.charge <a href="/flower/task/{charge_id}">{charge_id}</a></td><td>orders' in content
     assert "Pending" in content and "Reserved" in content
     story = content[content.index("time order") :]
     pending_at = f"{order.history.first().occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -53,6 +57,40 @@ def test_order_page_tells_statuses_and_messages_to_the_second_with_links_elsewhe
     assert f'href="/admin/inventory/inventory/reservation/?q={order.id}"' in content
     # Without the other services' addresses (these tests run alone) the page says so, and still opens.
     assert "payments and inventory not asked: Not configured" in content
+
+
+def test_order_page_tells_each_message_received_with_its_sender_and_times(admin_client):
+    order = placed()
+    now = timezone.now()
+    OrderStatusChange.objects.filter(order=order).update(occurred_at=now - timedelta(seconds=3))
+    reserve_id = saga_message_id(order_id=order.id, type="inventory.reserve")
+    OutboxMessage.objects.filter(message_id=reserve_id).update(created_at=now - timedelta(seconds=2))
+    received_id = str(uuid.uuid4())
+    payload = {
+        "order_id": str(order.id),
+        "lines": [{"sku": "DEMO-MUG", "quantity": 1, "unit_price": "12.50"}],
+        "total": "12.50",
+        "currency": "USD",
+    }
+    outcome = consume_now(
+        reserve_order, payload, producer="inventory", id=received_id, occurred_at="2026-12-07T10:00:00.123456+00:00"
+    )
+    assert outcome == "processed"
+
+    content = admin_client.get(reverse("admin:orders_order_change", args=[order.id])).content.decode()
+
+    story = content[content.index("time order") :]
+    processed_at = ProcessedMessage.objects.get(message_id=received_id).processed_at
+    assert (
+        f'received orders.stock_reserved <a href="/flower/task/{received_id}">{received_id}</a></td>'
+        f"<td>inventory</td><td>sent 2026-12-07 10:00:00.123 UTC</td>"
+    ) in story, story[:3000]
+    assert f"<td>{processed_at:%Y-%m-%d %H:%M:%S}." in story
+    # In time order: the order placed, its request sent, the answer received, and its next step sent.
+    assert (
+        story.index("Pending") < story.index("sent inventory.reserve") < story.index("received orders.stock_reserved")
+    )
+    assert story.index("received orders.stock_reserved") < story.index("sent payments.charge")
 
 
 def test_cancel_action_cancels_and_compensates_like_the_api(admin_client):

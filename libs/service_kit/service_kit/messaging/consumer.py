@@ -8,12 +8,14 @@ unknown type or version, a payload that breaks its schema) and a malformed envel
 once, each with its reason.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -79,9 +81,9 @@ def _record_processed(message: Message) -> bool:
     table = ProcessedMessage._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (message_id, type, processed_at) VALUES (%s, %s, %s) "  # noqa: S608 (table name)
-            "ON CONFLICT (message_id) DO NOTHING RETURNING 1",
-            [message.id, message.type[:100], timezone.now()],
+            f"INSERT INTO {table} (message_id, type, processed_at, envelope) "  # noqa: S608 (table name)
+            "VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (message_id) DO NOTHING RETURNING 1",
+            [message.id, message.type[:100], timezone.now(), json.dumps(message.as_dict(), cls=DjangoJSONEncoder)],
         )
         return cursor.fetchone() is not None
 
