@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from service_kit.admin import ReadOnlyInline, ViewOnlyAdmin, admin_link, admin_search_link
 from service_kit.models import OutboxMessage, ProcessedMessage
+from service_kit.tracing import trace_id_of, trace_url
 
 from .clients import InternalClient, ServiceUnavailable
 from .models import Order, OrderLine, OrderStatus, ReconciliationFinding, ReconciliationRun
@@ -77,6 +78,7 @@ class OrderAdmin(ViewOnlyAdmin):
         "status",
         "cancel_reason",
         "story",
+        "trace",
         "total",
         "currency",
         "payment_method",
@@ -135,6 +137,17 @@ class OrderAdmin(ViewOnlyAdmin):
             ((_when(at), what, by, more) for at, what, by, more in events),
         )
         return format_html("<table><tr><th>when</th><th>what</th><th>by</th><th>delivery</th></tr>{}</table>", rows)
+
+    @admin.display(description="trace")
+    def trace(self, order: Order) -> str:
+        """The order's trace (service_kit/tracing.py): the context its first message was written in, the POST's;
+        a link where a trace viewer is configured (TRACE_UI_URL), else the id to find in var/<stack>/traces."""
+        first = OutboxMessage.objects.filter(envelope__payload__order_id=str(order.id)).order_by("id").first()
+        trace_id = trace_id_of(first.envelope.get("traceparent")) if first else None
+        if trace_id is None:
+            return "-"
+        url = trace_url(trace_id)
+        return format_html('<a href="{}">{}</a>', url, trace_id) if url else trace_id
 
     @admin.action(
         description="Cancel the selected orders (compensated: stock released, payment refunded)",

@@ -61,6 +61,19 @@ def context_of(traceparent: str | None) -> Iterator[None]:
         context.detach(token)
 
 
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id (32 hex digits) of a W3C traceparent, or None."""
+    parts = (traceparent or "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+def trace_url(trace_id: str) -> str | None:
+    """Where people look at a trace: TRACE_UI_URL with {trace_id} (e.g. Jaeger's
+    `http://127.0.0.1:16686/trace/{trace_id}`), or None where no trace viewer is configured."""
+    template = os.environ.get("TRACE_UI_URL")
+    return template.replace("{trace_id}", trace_id) if template else None
+
+
 def ids() -> tuple[str | None, str | None]:
     """The current trace id and span id in hex, for log lines; (None, None) outside a trace."""
     span_context = trace.get_current_span().get_span_context()

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from opentelemetry import propagate
+from opentelemetry.sdk.trace import TracerProvider
 from service_kit.models import OutboxMessage, ProcessedMessage
 from service_kit.testing import consume_now
 
@@ -119,3 +121,18 @@ def test_ask_again_action_sends_the_waiting_request_again_with_its_same_id(admin
     assert [task["id"] for task in kit_broker.messages("inventory")] == [reserve_id]
     assert kit_broker.messages("payments") == []
     assert "1 saga request(s) sent again for 1 waiting order(s)." in response.content.decode()
+
+
+def test_order_page_links_its_trace_where_a_trace_viewer_is_configured(admin_client, monkeypatch):
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    tracer = TracerProvider().get_tracer("test")
+    parent = propagate.extract({"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
+
+    # Placed inside a request's trace, as the POST does.
+    with tracer.start_as_current_span("POST api/orders/", context=parent):
+        order = placed()
+    url = reverse("admin:orders_order_change", args=[order.id])
+
+    assert trace_id in admin_client.get(url).content.decode()
+    monkeypatch.setenv("TRACE_UI_URL", "http://127.0.0.1:16686/trace/{trace_id}")
+    assert f'href="http://127.0.0.1:16686/trace/{trace_id}"' in admin_client.get(url).content.decode()
