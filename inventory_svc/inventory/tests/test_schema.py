@@ -9,10 +9,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def schema(api_client):
-    response = api_client.get("/api/inventory/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def validation_codes(schema, method: str, path: str, attr: str | None) -> set[str]:

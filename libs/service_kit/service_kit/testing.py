@@ -373,6 +373,14 @@ def kit_broker(settings):
     broker.close()
 
 
+@pytest.fixture
+def openapi_schema(api_client, settings):
+    """The service's own OpenAPI schema, as its /api/<service>/schema/ serves it (JSON)."""
+    response = api_client.get(f"/api/{settings.SERVICE_NAME}/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
 def documented_error_codes(
     schema: dict, method: str, path: str, status: int | str, *, attr: str | None = None, error_type: str | None = None
 ) -> set[str]:

@@ -7,10 +7,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def schema(api_client):
-    response = api_client.get("/api/orders/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def placement_codes(schema, attr: str | None) -> set[str]:

@@ -7,10 +7,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def schema(api_client):
-    response = api_client.get("/api/users/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def responses(schema, method: str, path: str) -> set[str]:
