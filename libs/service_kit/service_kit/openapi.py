@@ -22,8 +22,10 @@ AUTHENTICATION_ERROR_CODES = (
 )
 
 
-def error_envelope_serializer(name: str, codes: Iterable[str], doc: str = "") -> type[serializers.Serializer]:
-    """The serializer documenting a `client_error` envelope whose errors carry one of `codes`.
+def error_envelope_serializer(
+    name: str, codes: Iterable[str], doc: str = "", *, error_types=ClientErrorEnum
+) -> type[serializers.Serializer]:
+    """The serializer documenting a `client_error` (or `error_types`) envelope whose errors carry one of `codes`.
 
     `name` ends in "ErrorResponse..." ("ConflictErrorResponse"): it names the envelope's schema component,
     and without "Response" its error item's ("ConflictError").
@@ -45,7 +47,7 @@ def error_envelope_serializer(name: str, codes: Iterable[str], doc: str = "") ->
         {
             "__module__": __name__,
             "__doc__": doc or None,
-            "type": serializers.ChoiceField(choices=ClientErrorEnum.choices),
+            "type": serializers.ChoiceField(choices=error_types.choices),
             "errors": error(many=True),
         },
     )
@@ -55,6 +57,12 @@ ErrorResponse401Serializer = error_envelope_serializer(
     "ErrorResponse401",
     AUTHENTICATION_ERROR_CODES,
     "The 401 envelope with every code the service's authentication gives (DRF's two, and simplejwt's two).",
+)
+ErrorResponse503Serializer = error_envelope_serializer(
+    "ErrorResponse503",
+    ["service_unavailable"],
+    "The service's database is down or restarting (service_kit.errors.DatabaseUnavailable): try again shortly.",
+    error_types=ServerErrorEnum,
 )
 
 

@@ -186,7 +186,12 @@ REST_FRAMEWORK = {
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_HANDLER_CLASS": "service_kit.errors.ExceptionHandler",
-    "ERROR_SCHEMAS": {"401": "service_kit.openapi.ErrorResponse401Serializer"},
+    # Every operation may also answer 503 while the service's database is down (service_kit.errors).
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429", "500", "503"],
+    "ERROR_SCHEMAS": {
+        "401": "service_kit.openapi.ErrorResponse401Serializer",
+        "503": "service_kit.openapi.ErrorResponse503Serializer",
+    },
 }
 
 

@@ -10,10 +10,8 @@ SHARED = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
 
 
 @pytest.fixture
-def schema(api_client):
-    response = api_client.get("/api/kit/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def error_responses(schema):
@@ -71,3 +69,13 @@ def test_an_error_component_left_by_nobody_but_error_responses_goes(schema):
 
     assert "ErrorResponse400" not in referenced
     assert "discriminator" not in referenced
+
+
+def test_every_operation_documents_the_503_of_a_database_outage(schema):
+    for path, item in schema["paths"].items():
+        for method in item:
+            if "/health/" in path:
+                continue
+            assert documented_error_codes(schema, method, path, 503, error_type="server_error") == {
+                "service_unavailable"
+            }, f"{method} {path}"
