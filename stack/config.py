@@ -50,6 +50,14 @@ class StackConfig:
     def redis_port(self) -> int:
         return self.port_base + 31
 
+    def metrics_port(self, role: str, service: str) -> int:
+        """The /metrics port of a service's worker (41-44) or relay (51-54); the web's is its own port."""
+        return self.port_base + {"worker": 41, "relay": 51}[role] + SERVICES.index(service)
+
+    @property
+    def prometheus_port(self) -> int:
+        return self.port_base + 60
+
     # URLS
     @property
     def gateway_url(self) -> str:
@@ -95,6 +103,14 @@ class StackConfig:
     @property
     def pg_socket_dir(self) -> Path:
         return self.pg_link.resolve() / "run"
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.var / "metrics"
+
+    @property
+    def prometheus_dir(self) -> Path:
+        return self.var / "prometheus"
 
     @property
     def supervisor_conf(self) -> Path:
