@@ -40,6 +40,9 @@ PROMETHEUS_IMAGE = "prom/prometheus:v2.53.2"
 PROMETHEUS_PORT = 9090
 # A worker's or relay's /metrics, in its own container; the web's is on its web port.
 METRICS_PORT = 9100
+# The exporters' ports (their usual ones), and nginx's stub_status, reached by its exporter alone.
+EXPORTER_PORTS = {"redis-exporter": 9121, "postgres-exporter": 9187, "nginx-exporter": 9113}
+NGINX_STATUS_PORT = 8081
 POSTGRES_IMAGE = "postgres:15"
 REDIS_IMAGE = "redis:7"
 
@@ -140,6 +143,12 @@ class ComposeValues:
             return env, WEB_PORT
         return {**env, "METRICS_ADDRESS": ALL_INTERFACES, "METRICS_PORT": str(METRICS_PORT)}, METRICS_PORT
 
+    def exporter_listen(self, process: str) -> tuple[str, int]:
+        return f"{ALL_INTERFACES}:{EXPORTER_PORTS[process]}", EXPORTER_PORTS[process]
+
+    def nginx_status_url(self) -> str:
+        return f"http://nginx:{NGINX_STATUS_PORT}/stub_status"
+
 
 VALUES = ComposeValues()
 
@@ -224,6 +233,8 @@ HEALTHCHECKS = {
     "worker": healthcheck(["CMD", *HEARTBEAT_CHECKS["worker"]]),
     "relay": healthcheck(["CMD", *HEARTBEAT_CHECKS["relay"]]),
     "flower": healthcheck(FLOWER_HEALTHCHECK),
+    # The exporter image has no HTTP client: its port answering is the check.
+    "exporter": healthcheck(["CMD-SHELL", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/$${EXPORTER_LISTEN##*:}'"]),
 }
 
 
@@ -299,6 +310,7 @@ def gateway_values() -> dict[str, str]:
     values.update(
         FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}",
         PROMETHEUS_UPSTREAM=f"prometheus:{PROMETHEUS_PORT}",
+        NGINX_STATUS_LISTEN=str(NGINX_STATUS_PORT),
         GATEWAY_LISTEN=str(GATEWAY_LISTEN),
         NGINX_ACCESS_LOG="/dev/stdout",
         NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
@@ -350,6 +362,12 @@ def _represent_none(dumper: yaml.SafeDumper, data: None) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:null", "")
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # A file's content (Prometheus's configuration) as a block, the way it reads on its own.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(type(None), _represent_none)
 

@@ -58,6 +58,14 @@ class StackConfig:
     def prometheus_port(self) -> int:
         return self.port_base + 60
 
+    def exporter_port(self, name: str) -> int:
+        return self.port_base + {"redis-exporter": 61, "postgres-exporter": 62, "nginx-exporter": 63}[name]
+
+    @property
+    def nginx_status_port(self) -> int:
+        """nginx's stub_status, for its exporter only."""
+        return self.port_base + 64
+
     # URLS
     @property
     def gateway_url(self) -> str:

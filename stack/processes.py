@@ -49,6 +49,24 @@ FLOWER_COMMAND = [
     "--purge_offline_workers=60",
 ]  # fmt: skip
 
+# Debian's Prometheus exporters, natively and in Compose (stack/exporter.Dockerfile installs the same packages):
+# Redis, the four PostgreSQL servers (one exporter, a data source each), and nginx's stub_status on its private
+# port. Each listens on ${EXPORTER_LISTEN}.
+REDIS_EXPORTER_COMMAND = [
+    "prometheus-redis-exporter", "-redis.addr=${REDIS_URL}", "-web.listen-address=${EXPORTER_LISTEN}",
+]  # fmt: skip
+POSTGRES_EXPORTER_COMMAND = [
+    "prometheus-postgres-exporter", "--web.listen-address=${EXPORTER_LISTEN}",
+    # These two collectors know one server only: with several data sources they answer each figure twice
+    # and the scrape fails. The per-server figures (pg_up, pg_stat_database_*, ...) stay, labelled `server`.
+    "--no-collector.bgwriter", "--no-collector.database",
+]  # fmt: skip
+NGINX_EXPORTER_COMMAND = [
+    "prometheus-nginx-exporter", "-nginx.scrape-uri=${NGINX_STATUS_URL}", "-web.listen-address=${EXPORTER_LISTEN}",
+    # nginx may start after it: wait for it rather than exit.
+    "-nginx.retries=30", "-nginx.retry-interval=1s",
+]  # fmt: skip
+
 # Prometheus serves its pages under the gateway's /prometheus/ (nginx passes the path as it is, behind the
 # staff check).
 PROMETHEUS_ROUTE_PREFIX = "/prometheus/"
@@ -141,6 +159,8 @@ class Values(Protocol):
     def web_port(self, service: str) -> int: ...
     def flower_port(self) -> int: ...
     def metrics(self, process: str, role: str, service: str) -> tuple[dict[str, str], int]: ...
+    def exporter_listen(self, process: str) -> tuple[str, int]: ...
+    def nginx_status_url(self) -> str: ...
 
 
 class NativeValues:
@@ -228,6 +248,13 @@ class NativeValues:
         port = self.cfg.metrics_port(role, service)
         return {**env, "METRICS_ADDRESS": "127.0.0.1", "METRICS_PORT": str(port)}, port
 
+    def exporter_listen(self, process: str) -> tuple[str, int]:
+        port = self.cfg.exporter_port(process)
+        return f"127.0.0.1:{port}", port
+
+    def nginx_status_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.nginx_status_port}/stub_status"
+
 
 def service_env(values: Values, service: str) -> dict[str, str]:
     """The environment of every process (web, worker, management command) of one service, on either stack."""
@@ -274,6 +301,23 @@ def service_process(values: Values, service: str, role: str, command: list[str],
     )
 
 
+def exporter_processes(values: Values) -> list[Process]:
+    """Redis's, PostgreSQL's and nginx's exporters: what the platform's own metrics do not see."""
+    # lib/pq, the exporter's driver, asks for TLS unless told: the servers are on a private network.
+    sources = ",".join(f"{values.database_url(service)}?sslmode=disable" for service in SERVICES)
+    variables = {
+        "redis-exporter": (REDIS_EXPORTER_COMMAND, {"REDIS_URL": values.redis_url()}),
+        "postgres-exporter": (POSTGRES_EXPORTER_COMMAND, {"DATA_SOURCE_NAME": sources}),
+        "nginx-exporter": (NGINX_EXPORTER_COMMAND, {"NGINX_STATUS_URL": values.nginx_status_url()}),
+    }
+    processes = []
+    for name, (command, env) in variables.items():
+        listen, port = values.exporter_listen(name)
+        env = {**env, "EXPORTER_LISTEN": listen, **values.runtime()}
+        processes.append(Process(name, command, env, ROOT, role="exporter", metrics_port=port))
+    return processes
+
+
 def app_processes(values: Values) -> list[Process]:
     processes = []
     for service in SERVICES:
@@ -285,6 +329,7 @@ def app_processes(values: Values) -> list[Process]:
         # where the signal sent to the pool's children too would kill them in the middle of one.
         processes.append(process("worker", WORKER_COMMAND, stop_wait=60, stop_as_group=False))
         processes.append(process("relay", RELAY_COMMAND))
+    processes.extend(exporter_processes(values))
     # Flower's own /metrics (Celery's tasks and workers), which it serves without its basic auth: nginx
     # does not route it.
     processes.append(

@@ -29,7 +29,7 @@ from stack.requirements import service_requirements
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SERVICE_DOCKERFILE = ROOT / "Dockerfile"  # the four services' one image, the service a build argument
-DOCKERFILES = [SERVICE_DOCKERFILE, ROOT / "stack" / "flower.Dockerfile"]
+DOCKERFILES = [SERVICE_DOCKERFILE, ROOT / "stack" / "flower.Dockerfile", ROOT / "stack" / "exporter.Dockerfile"]
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def staff_session(gateway_url: str, admin_credentials: dict) -> requests.Session
 
 
 def test_metrics_endpoints_are_not_routed_by_the_gateway(api):
-    for path in ("/metrics", "/flower/metrics", "/api/orders/metrics", "/metrics/"):
+    for path in ("/metrics", "/flower/metrics", "/api/orders/metrics", "/metrics/", "/stub_status"):
         assert api.get(path).status_code == 404, path
     # ... while each process serves them on its private port (a worker that has handled nothing yet has
     # no sample yet).
@@ -198,3 +198,13 @@ def test_metrics_move_by_exactly_what_happened(buyer, make_product, closes_dead_
     # A hop and a settle time are real durations: positive, below the wait of the test.
     payments = scrape("payments-worker")
     assert 0 < value(payments, "message_hop_seconds_sum", type="payments.charge") < 3 * 60
+
+
+def test_exporters_report_redis_every_postgresql_server_and_nginx():
+    assert value(scrape("redis-exporter"), "redis_up") == 1
+    assert value(scrape("nginx-exporter"), "nginx_up") == 1
+    postgres = scrape("postgres-exporter")
+    databases = {
+        dict(labels).get("datname") for (name, labels) in postgres if name.startswith("pg_stat_database_xact_commit")
+    }
+    assert {"users", "inventory", "orders", "payments"} <= databases
