@@ -51,8 +51,9 @@ class StackConfig:
         return self.port_base + 31
 
     def metrics_port(self, role: str, service: str) -> int:
-        """The /metrics port of a service's worker (41-44) or relay (51-54); the web's is its own port."""
-        return self.port_base + {"worker": 41, "relay": 51}[role] + SERVICES.index(service)
+        """The /metrics port of a service's worker (71-74) or relay (81-84); the web's is its own port. (40-49 are
+        the bench's.)"""
+        return self.port_base + {"worker": 71, "relay": 81}[role] + SERVICES.index(service)
 
     @property
     def prometheus_port(self) -> int:
