@@ -74,7 +74,8 @@ _STATEMENTS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "SAVEPOINT", "R
 
 # EVENTS
 def _count_query(execute, sql, params, many, context):
-    word = sql.lstrip()[:9].split(None, 1)[0].upper() if sql else ""
+    words = sql.lstrip()[:9].split(None, 1) if isinstance(sql, str) else ()
+    word = words[0].upper() if words else ""
     DB_QUERIES.labels(context["connection"].alias, word if word in _STATEMENTS else "OTHER").inc()
     return execute(sql, params, many, context)
 
