@@ -20,6 +20,7 @@ from .processes import (
     WEB_HEALTHCHECK,
     Process,
     app_processes,
+    exporter_processes,
     service_env,
 )
 from .render import fill_template
@@ -296,7 +297,7 @@ def prometheus() -> dict:
 
 def prometheus_file() -> str:
     data = prometheus_config.config(
-        app_processes(VALUES),
+        app_processes(VALUES) + exporter_processes(VALUES),
         host_of=lambda process: process.name,
         rule_files=["/etc/prometheus/rules.yml"],
         own=f"127.0.0.1:{PROMETHEUS_PORT}",
@@ -339,6 +340,7 @@ def compose_file() -> dict:
     services["redis"] = redis()
     services.update({f"{s}-migrate": migrate(s) for s in SERVICES})
     services.update({process.name: app_container(process) for process in app_processes(VALUES)})
+    services.update({process.name: app_container(process) for process in exporter_processes(VALUES)})
     services["prometheus"] = prometheus()
     services["nginx"] = nginx()
     volumes = [*(f"{s}-db-data" for s in SERVICES), "redis-data", "users-keys", "prometheus-data"]

@@ -302,7 +302,8 @@ def service_process(values: Values, service: str, role: str, command: list[str],
 
 
 def exporter_processes(values: Values) -> list[Process]:
-    """Redis's, PostgreSQL's and nginx's exporters: what the platform's own metrics do not see."""
+    """Redis's, PostgreSQL's and nginx's exporters: what the platform's own metrics do not see. Natively and in
+    Compose (not yet in Kubernetes, where the platform's datastores are managed ones)."""
     # lib/pq, the exporter's driver, asks for TLS unless told: the servers are on a private network.
     sources = ",".join(f"{values.database_url(service)}?sslmode=disable" for service in SERVICES)
     variables = {
@@ -329,7 +330,6 @@ def app_processes(values: Values) -> list[Process]:
         # where the signal sent to the pool's children too would kill them in the middle of one.
         processes.append(process("worker", WORKER_COMMAND, stop_wait=60, stop_as_group=False))
         processes.append(process("relay", RELAY_COMMAND))
-    processes.extend(exporter_processes(values))
     # Flower's own /metrics (Celery's tasks and workers), which it serves without its basic auth: nginx
     # does not route it.
     processes.append(
@@ -439,4 +439,5 @@ def prometheus_process(cfg: StackConfig) -> Process:
 
 
 def all_processes(cfg: StackConfig) -> list[Process]:
-    return infra_processes(cfg) + app_processes(NativeValues(cfg)) + [prometheus_process(cfg)]
+    values = NativeValues(cfg)
+    return infra_processes(cfg) + app_processes(values) + exporter_processes(values) + [prometheus_process(cfg)]

@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 from stack import compose
 from stack.__main__ import SETUP_COMMANDS
 from stack.config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
-from stack.processes import WEB_COMMAND, WEB_HEALTHCHECK, NativeValues, app_processes
+from stack.processes import WEB_COMMAND, WEB_HEALTHCHECK, NativeValues, app_processes, exporter_processes
 from stack.render import fill_template, nginx_values
 from stack.requirements import service_requirements
 
@@ -97,6 +97,7 @@ def test_every_dependency_waits_for_health_or_for_a_one_shot_to_succeed(services
 
 def test_every_app_process_of_the_native_stack_is_one_container_and_nothing_else_is(services, native):
     infrastructure = {"redis", "nginx", "prometheus", *(f"{s}-db" for s in SERVICES)}
+    infrastructure |= {process.name for process in exporter_processes(native)}
     infrastructure |= {f"{s}-migrate" for s in SERVICES}
     assert set(services) - infrastructure == {process.name for process in app_processes(native)}
 

@@ -14,7 +14,7 @@ import yaml
 
 from stack import compose, prometheus
 from stack.config import StackConfig
-from stack.processes import all_processes, app_processes
+from stack.processes import all_processes, app_processes, exporter_processes
 
 MONITORING = Path(__file__).resolve().parent.parent / "monitoring"
 RULES = MONITORING / "rules.yml"
@@ -72,13 +72,15 @@ def test_native_configuration_scrapes_every_process_that_serves_metrics(tmp_path
     config = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
     serving = {process.name for process in processes if process.metrics_port}
     assert every_target(config) == serving | {"prometheus"}
-    # Every web, worker and relay of the list, and Flower.
-    assert {p.name for p in processes if p.role in {"web", "worker", "relay", "flower"}} <= serving
+    # Every web, worker and relay of the list, Flower and the exporters.
+    assert {p.name for p in processes if p.role in {"web", "worker", "relay", "flower", "exporter"}} <= serving
+    assert {"redis-exporter", "postgres-exporter", "nginx-exporter"} <= serving
 
 
 def test_compose_configuration_is_the_same_list_at_container_names(tmp_path):
     config = yaml.safe_load(compose.prometheus_file())
-    assert every_target(config) == {p.name for p in app_processes(compose.VALUES)} | {"prometheus"}
+    processes = app_processes(compose.VALUES) + exporter_processes(compose.VALUES)
+    assert every_target(config) == {p.name for p in processes} | {"prometheus"}
     for job in config["scrape_configs"]:
         for static in job["static_configs"]:
             host = static["targets"][0].split(":")[0]
