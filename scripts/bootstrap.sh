@@ -10,6 +10,12 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v redis-server >/dev/null || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
+# Prometheus and its promtool (the rules' tests), natively.
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
+# The exporters of Redis, PostgreSQL and nginx, processes of the stack.
+for exporter in prometheus-redis-exporter prometheus-postgres-exporter prometheus-nginx-exporter; do
+    command -v "$exporter" >/dev/null || missing+=("$exporter")
+done
 # The README's examples use curl.
 command -v curl >/dev/null || missing+=(curl)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)

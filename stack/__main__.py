@@ -29,7 +29,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import compose, kubernetes, render
+from . import compose, kubernetes, prometheus, render
 from .config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
 from .processes import (
     HEARTBEAT_CHECKS,
@@ -37,6 +37,7 @@ from .processes import (
     VENV_BIN,
     NativeValues,
     Process,
+    all_processes,
     app_processes,
     postgres_bin,
     run_as,
@@ -112,10 +113,12 @@ class Stack:
     # FILES
     def prepare_dirs(self) -> None:
         cfg = self.cfg
-        for folder in (cfg.run_dir, cfg.log_dir, cfg.keys_dir, cfg.var / "redis", cfg.var / "nginx" / "tmp"):
+        folders = (cfg.run_dir, cfg.log_dir, cfg.keys_dir, cfg.var / "redis", cfg.var / "nginx" / "tmp")
+        for folder in (*folders, cfg.metrics_dir, cfg.prometheus_dir / "data"):
             folder.mkdir(parents=True, exist_ok=True)
         self.prepare_pg_dir()
         cfg.supervisor_conf.write_text(render.supervisor_conf(cfg))
+        (cfg.prometheus_dir / "prometheus.yml").write_text(prometheus.native_config(cfg, all_processes(cfg)))
         (cfg.var / "nginx" / "nginx.conf").write_text(render.nginx_conf(cfg))
 
     def prepare_pg_dir(self) -> None:
@@ -360,6 +363,7 @@ class Stack:
             f"gateway        {url}",
             *(f"{s + ' API':<14} {url}/api/{s}/   docs {url}/api/{s}/docs/   admin {url}/admin/{s}/" for s in SERVICES),
             f"flower         {url}/flower/   ({self.cfg.flower_user} / {self.cfg.flower_password})",
+            f"prometheus     {url}/prometheus/   (signed in as staff)",
             f"staff account  {self.cfg.admin_email} / {self.cfg.admin_password}",
             f"logs           {self.cfg.log_dir}",
             f"processes      python -m stack ctl status   (VAR_DIR={self.cfg.var})",
@@ -379,6 +383,7 @@ class Stack:
         for service in SERVICES:
             values[f"{service.upper()}_DATABASE_URL"] = self.cfg.database_url(service)
         values["REDIS_URL"] = self.cfg.redis_url
+        values["PROMETHEUS_URL"] = f"http://127.0.0.1:{self.cfg.prometheus_port}/prometheus"
         return "\n".join(f"export {key}={shlex.quote(value)}" for key, value in values.items())
 
 

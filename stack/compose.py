@@ -10,14 +10,17 @@ import shlex
 
 import yaml
 
+from . import prometheus as prometheus_config
 from .config import SERVICES
 from .processes import (
     CONTAINER_WEB_PORT,
     HEARTBEAT_CHECKS,
+    PROMETHEUS_ROUTE_PREFIX,
     SETUP_COMMANDS,
     WEB_HEALTHCHECK,
     Process,
     app_processes,
+    exporter_processes,
     service_env,
 )
 from .render import fill_template
@@ -34,6 +37,13 @@ KEYS_DIR = "/keys"  # users_svc's signing key pair, in a named volume
 JWKS_URL = f"http://users-web:{WEB_PORT}/api/users/jwks/"
 SERVICE_CLIENT_ID = "${SERVICE_CLIENT_ID:-orders-reconciler}"
 NGINX_IMAGE = "nginx:1.27"
+PROMETHEUS_IMAGE = "prom/prometheus:v2.53.2"
+PROMETHEUS_PORT = 9090
+# A worker's or relay's /metrics, in its own container; the web's is on its web port.
+METRICS_PORT = 9100
+# The exporters' ports (their usual ones), and nginx's stub_status, reached by its exporter alone.
+EXPORTER_PORTS = {"redis-exporter": 9121, "postgres-exporter": 9187, "nginx-exporter": 9113}
+NGINX_STATUS_PORT = 8081
 POSTGRES_IMAGE = "postgres:15"
 REDIS_IMAGE = "redis:7"
 
@@ -122,6 +132,24 @@ class ComposeValues:
     def runtime(self) -> dict[str, str]:
         return {}  # the image's own PATH finds its programs
 
+    def web_port(self, service: str) -> int:
+        return WEB_PORT
+
+    def flower_port(self) -> int:
+        return FLOWER_PORT
+
+    def metrics(self, process: str, role: str, service: str) -> tuple[dict[str, str], int]:
+        env = {"PROMETHEUS_MULTIPROC_DIR": "/tmp/metrics"}  # noqa: S108 (the container's own)
+        if role == "web":
+            return env, WEB_PORT
+        return {**env, "METRICS_ADDRESS": ALL_INTERFACES, "METRICS_PORT": str(METRICS_PORT)}, METRICS_PORT
+
+    def exporter_listen(self, process: str) -> tuple[str, int]:
+        return f"{ALL_INTERFACES}:{EXPORTER_PORTS[process]}", EXPORTER_PORTS[process]
+
+    def nginx_status_url(self) -> str:
+        return f"http://nginx:{NGINX_STATUS_PORT}/stub_status"
+
 
 VALUES = ComposeValues()
 
@@ -206,6 +234,8 @@ HEALTHCHECKS = {
     "worker": healthcheck(["CMD", *HEARTBEAT_CHECKS["worker"]]),
     "relay": healthcheck(["CMD", *HEARTBEAT_CHECKS["relay"]]),
     "flower": healthcheck(FLOWER_HEALTHCHECK),
+    # The exporter image has no HTTP client: its port answering is the check.
+    "exporter": healthcheck(["CMD-SHELL", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/$${EXPORTER_LISTEN##*:}'"]),
 }
 
 
@@ -236,11 +266,52 @@ def app_container(process: Process) -> dict:
     return container
 
 
+def prometheus() -> dict:
+    """The official image with the configuration generated from the same process list as the native one's
+    (targets at their container names), inline, and the same rules."""
+    return {
+        "image": PROMETHEUS_IMAGE,
+        "command": [
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            "--storage.tsdb.retention.time=7d",
+            f"--web.listen-address={ALL_INTERFACES}:{PROMETHEUS_PORT}",
+            f"--web.external-url=http://localhost:${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}{PROMETHEUS_ROUTE_PREFIX}",
+            f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
+        ],
+        "configs": [{"source": "prometheus", "target": "/etc/prometheus/prometheus.yml"}],
+        "volumes": ["./monitoring/rules.yml:/etc/prometheus/rules.yml:ro", "prometheus-data:/prometheus"],
+        "healthcheck": healthcheck(
+            [
+                "CMD",
+                "wget",
+                "-q",
+                "-O",
+                "/dev/null",
+                f"http://127.0.0.1:{PROMETHEUS_PORT}{PROMETHEUS_ROUTE_PREFIX}-/ready",
+            ]
+        ),
+        "restart": "unless-stopped",
+    }
+
+
+def prometheus_file() -> str:
+    data = prometheus_config.config(
+        app_processes(VALUES) + exporter_processes(VALUES),
+        host_of=lambda process: process.name,
+        rule_files=["/etc/prometheus/rules.yml"],
+        own=f"127.0.0.1:{PROMETHEUS_PORT}",
+    )
+    return prometheus_config.render(data)
+
+
 def gateway_values() -> dict[str, str]:
     """The nginx template's values in containers (Compose, Kubernetes): the web processes by service name."""
     values = {f"{s.upper()}_UPSTREAM": f"{s}-web:{WEB_PORT}" for s in SERVICES}
     values.update(
         FLOWER_UPSTREAM=f"flower:{FLOWER_PORT}",
+        PROMETHEUS_UPSTREAM=f"prometheus:{PROMETHEUS_PORT}",
+        NGINX_STATUS_LISTEN=str(NGINX_STATUS_PORT),
         GATEWAY_LISTEN=str(GATEWAY_LISTEN),
         NGINX_ACCESS_LOG="/dev/stdout",
         NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
@@ -256,7 +327,7 @@ def nginx() -> dict:
         "environment": values,
         "volumes": ["./nginx/platform.conf.template:/etc/nginx/templates/default.conf.template:ro"],
         "ports": [f"${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}:{GATEWAY_LISTEN}"],
-        "depends_on": healthy(*(f"{s}-web" for s in SERVICES), "flower"),
+        "depends_on": healthy(*(f"{s}-web" for s in SERVICES), "flower", "prometheus"),
         "healthcheck": healthcheck(
             ["CMD", "curl", "--fail", "--silent", "--output", "/dev/null", f"http://127.0.0.1:{GATEWAY_LISTEN}/health"]
         ),
@@ -269,9 +340,12 @@ def compose_file() -> dict:
     services["redis"] = redis()
     services.update({f"{s}-migrate": migrate(s) for s in SERVICES})
     services.update({process.name: app_container(process) for process in app_processes(VALUES)})
+    services.update({process.name: app_container(process) for process in exporter_processes(VALUES)})
+    services["prometheus"] = prometheus()
     services["nginx"] = nginx()
-    volumes = [*(f"{s}-db-data" for s in SERVICES), "redis-data", "users-keys"]
-    return {"name": PROJECT, "services": services, "volumes": dict.fromkeys(volumes)}
+    volumes = [*(f"{s}-db-data" for s in SERVICES), "redis-data", "users-keys", "prometheus-data"]
+    configs = {"prometheus": {"content": prometheus_file()}}
+    return {"name": PROJECT, "services": services, "volumes": dict.fromkeys(volumes), "configs": configs}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -290,6 +364,12 @@ def _represent_none(dumper: yaml.SafeDumper, data: None) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:null", "")
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # A file's content (Prometheus's configuration) as a block, the way it reads on its own.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(type(None), _represent_none)
 

@@ -50,6 +50,23 @@ class StackConfig:
     def redis_port(self) -> int:
         return self.port_base + 31
 
+    def metrics_port(self, role: str, service: str) -> int:
+        """The /metrics port of a service's worker (71-74) or relay (81-84); the web's is its own port. (40-49 are
+        the bench's.)"""
+        return self.port_base + {"worker": 71, "relay": 81}[role] + SERVICES.index(service)
+
+    @property
+    def prometheus_port(self) -> int:
+        return self.port_base + 60
+
+    def exporter_port(self, name: str) -> int:
+        return self.port_base + {"redis-exporter": 61, "postgres-exporter": 62, "nginx-exporter": 63}[name]
+
+    @property
+    def nginx_status_port(self) -> int:
+        """nginx's stub_status, for its exporter only."""
+        return self.port_base + 64
+
     # URLS
     @property
     def gateway_url(self) -> str:
@@ -95,6 +112,14 @@ class StackConfig:
     @property
     def pg_socket_dir(self) -> Path:
         return self.pg_link.resolve() / "run"
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.var / "metrics"
+
+    @property
+    def prometheus_dir(self) -> Path:
+        return self.var / "prometheus"
 
     @property
     def supervisor_conf(self) -> Path:

@@ -450,7 +450,10 @@ def service_manifests(service: str, processes: list[Process], values: Kubernetes
 def platform_manifests(processes: list[Process], values: KubernetesValues) -> list[dict]:
     flower = next(p for p in processes if p.role == "flower")
     # The platform's nginx template filled as Compose's nginx image fills it (its envsubst).
-    gateway_conf = fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), gateway_values())
+    # No Prometheus runs here yet: /prometheus/ points inside the gateway's pod, so nginx starts (an upstream
+    # name it cannot resolve would stop it) and a staff person gets the envelope's 502.
+    gateway = {**gateway_values(), "PROMETHEUS_UPSTREAM": "127.0.0.1:9090"}
+    gateway_conf = fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), gateway)
     gateway_pod = {
         "containers": [
             {

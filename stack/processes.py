@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -47,6 +48,28 @@ FLOWER_COMMAND = [
     "--inspect_timeout=5000",
     "--purge_offline_workers=60",
 ]  # fmt: skip
+
+# Debian's Prometheus exporters, natively and in Compose (stack/exporter.Dockerfile installs the same packages):
+# Redis, the four PostgreSQL servers (one exporter, a data source each), and nginx's stub_status on its private
+# port. Each listens on ${EXPORTER_LISTEN}.
+REDIS_EXPORTER_COMMAND = [
+    "prometheus-redis-exporter", "-redis.addr=${REDIS_URL}", "-web.listen-address=${EXPORTER_LISTEN}",
+]  # fmt: skip
+POSTGRES_EXPORTER_COMMAND = [
+    "prometheus-postgres-exporter", "--web.listen-address=${EXPORTER_LISTEN}",
+    # These two collectors know one server only: with several data sources they answer each figure twice
+    # and the scrape fails. The per-server figures (pg_up, pg_stat_database_*, ...) stay, labelled `server`.
+    "--no-collector.bgwriter", "--no-collector.database",
+]  # fmt: skip
+NGINX_EXPORTER_COMMAND = [
+    "prometheus-nginx-exporter", "-nginx.scrape-uri=${NGINX_STATUS_URL}", "-web.listen-address=${EXPORTER_LISTEN}",
+    # nginx may start after it: wait for it rather than exit.
+    "-nginx.retries=30", "-nginx.retry-interval=1s",
+]  # fmt: skip
+
+# Prometheus serves its pages under the gateway's /prometheus/ (nginx passes the path as it is, behind the
+# staff check).
+PROMETHEUS_ROUTE_PREFIX = "/prometheus/"
 
 # Containers only (supervisord checks nothing): the port a web container listens on, and the check of a web
 # container, the same for every service's image (its SERVICE_NAME says which health endpoint).
@@ -97,6 +120,10 @@ class Process:
     # there ("web", "worker", "relay", "flower"): Compose picks a container's image and checks by these.
     service: str | None = None
     role: str | None = None
+    # Where Prometheus scrapes it (stack/prometheus.py): the port on the process's address, and the path;
+    # None: it serves no metrics.
+    metrics_port: int | None = None
+    metrics_path: str = "/metrics"
 
     def argv(self) -> list[str]:
         """The command with ${NAME} placeholders filled from the process's environment."""
@@ -129,6 +156,11 @@ class Values(Protocol):
     def service_client(self) -> dict[str, str]: ...
     def flower(self) -> dict[str, str]: ...
     def runtime(self) -> dict[str, str]: ...
+    def web_port(self, service: str) -> int: ...
+    def flower_port(self) -> int: ...
+    def metrics(self, process: str, role: str, service: str) -> tuple[dict[str, str], int]: ...
+    def exporter_listen(self, process: str) -> tuple[str, int]: ...
+    def nginx_status_url(self) -> str: ...
 
 
 class NativeValues:
@@ -202,6 +234,27 @@ class NativeValues:
         # An image's own PATH finds its programs; natively, the virtual environment's come first.
         return {"PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
 
+    def web_port(self, service: str) -> int:
+        return self.cfg.web_port(service)
+
+    def flower_port(self) -> int:
+        return self.cfg.flower_port
+
+    def metrics(self, process: str, role: str, service: str) -> tuple[dict[str, str], int]:
+        # Each process group its own folder under var/metrics, emptied as it starts (service_kit/metrics.py).
+        env = {"PROMETHEUS_MULTIPROC_DIR": str(self.cfg.metrics_dir / process)}
+        if role == "web":
+            return env, self.cfg.web_port(service)
+        port = self.cfg.metrics_port(role, service)
+        return {**env, "METRICS_ADDRESS": "127.0.0.1", "METRICS_PORT": str(port)}, port
+
+    def exporter_listen(self, process: str) -> tuple[str, int]:
+        port = self.cfg.exporter_port(process)
+        return f"127.0.0.1:{port}", port
+
+    def nginx_status_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.nginx_status_port}/stub_status"
+
 
 def service_env(values: Values, service: str) -> dict[str, str]:
     """The environment of every process (web, worker, management command) of one service, on either stack."""
@@ -238,24 +291,53 @@ def flower_env(values: Values) -> dict[str, str]:
     return {"REDIS_URL": values.redis_url(), **values.flower(), **values.runtime()}
 
 
+def service_process(values: Values, service: str, role: str, command: list[str], **options) -> Process:
+    """One process of a service (web, worker, relay): the service's environment, and where its metrics go."""
+    name = f"{service}-{role}"
+    metrics_env, port = values.metrics(name, role, service)
+    env = {**service_env(values, service), **metrics_env}
+    return Process(
+        name, command, env, ROOT / f"{service}_svc", service=service, role=role, metrics_port=port, **options
+    )
+
+
+def exporter_processes(values: Values) -> list[Process]:
+    """Redis's, PostgreSQL's and nginx's exporters: what the platform's own metrics do not see. Natively and in
+    Compose (not yet in Kubernetes, where the platform's datastores are managed ones)."""
+    # lib/pq, the exporter's driver, asks for TLS unless told: the servers are on a private network.
+    sources = ",".join(f"{values.database_url(service)}?sslmode=disable" for service in SERVICES)
+    variables = {
+        "redis-exporter": (REDIS_EXPORTER_COMMAND, {"REDIS_URL": values.redis_url()}),
+        "postgres-exporter": (POSTGRES_EXPORTER_COMMAND, {"DATA_SOURCE_NAME": sources}),
+        "nginx-exporter": (NGINX_EXPORTER_COMMAND, {"NGINX_STATUS_URL": values.nginx_status_url()}),
+    }
+    processes = []
+    for name, (command, env) in variables.items():
+        listen, port = values.exporter_listen(name)
+        env = {**env, "EXPORTER_LISTEN": listen, **values.runtime()}
+        processes.append(Process(name, command, env, ROOT, role="exporter", metrics_port=port))
+    return processes
+
+
 def app_processes(values: Values) -> list[Process]:
     processes = []
     for service in SERVICES:
-        env = service_env(values, service)
-        directory = ROOT / f"{service}_svc"
-        processes.append(Process(f"{service}-web", WEB_COMMAND, env, directory, service=service, role="web"))
+        process = partial(service_process, values, service)
+        processes.append(process("web", WEB_COMMAND))
         if service not in MESSAGING_SERVICES:
             continue
         # SIGTERM to Celery's main process only: its warm shutdown lets the pool finish the running tasks,
         # where the signal sent to the pool's children too would kill them in the middle of one.
-        processes.append(
-            Process(
-                f"{service}-worker", WORKER_COMMAND, env, directory,
-                stop_wait=60, stop_as_group=False, service=service, role="worker",
-            )
-        )  # fmt: skip
-        processes.append(Process(f"{service}-relay", RELAY_COMMAND, env, directory, service=service, role="relay"))
-    processes.append(Process("flower", FLOWER_COMMAND, flower_env(values), ROOT, role="flower"))
+        processes.append(process("worker", WORKER_COMMAND, stop_wait=60, stop_as_group=False))
+        processes.append(process("relay", RELAY_COMMAND))
+    # Flower's own /metrics (Celery's tasks and workers), which it serves without its basic auth: nginx
+    # does not route it.
+    processes.append(
+        Process(
+            "flower", FLOWER_COMMAND, flower_env(values), ROOT, role="flower",
+            metrics_port=values.flower_port(), metrics_path="/flower/metrics",
+        )
+    )  # fmt: skip
     return processes
 
 
@@ -337,5 +419,25 @@ def infra_processes(cfg: StackConfig) -> list[Process]:
     return processes
 
 
+def prometheus_process(cfg: StackConfig) -> Process:
+    """Debian's Prometheus, its configuration written by `python -m stack up` (stack/prometheus.py)."""
+    return Process(
+        "prometheus",
+        [
+            "prometheus",
+            f"--config.file={cfg.prometheus_dir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={cfg.prometheus_dir / 'data'}",
+            "--storage.tsdb.retention.time=7d",
+            f"--web.listen-address=127.0.0.1:{cfg.prometheus_port}",
+            f"--web.external-url={cfg.gateway_url}{PROMETHEUS_ROUTE_PREFIX}",
+            f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
+        ],
+        directory=cfg.prometheus_dir,
+        group="edge",
+        role="prometheus",
+    )
+
+
 def all_processes(cfg: StackConfig) -> list[Process]:
-    return infra_processes(cfg) + app_processes(NativeValues(cfg))
+    values = NativeValues(cfg)
+    return infra_processes(cfg) + app_processes(values) + exporter_processes(values) + [prometheus_process(cfg)]

@@ -69,6 +69,8 @@ def nginx_values(cfg: StackConfig) -> dict[str, str]:
     values = {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{cfg.web_port(s)}" for s in SERVICES}
     values.update(
         FLOWER_UPSTREAM=f"127.0.0.1:{cfg.flower_port}",
+        PROMETHEUS_UPSTREAM=f"127.0.0.1:{cfg.prometheus_port}",
+        NGINX_STATUS_LISTEN=f"127.0.0.1:{cfg.nginx_status_port}",
         GATEWAY_LISTEN=f"127.0.0.1:{cfg.gateway_port}",
         NGINX_ACCESS_LOG=str(cfg.log_dir / "nginx-access.log"),
         NGINX_CACHE_DIR=str(cfg.var / "nginx" / "cache"),

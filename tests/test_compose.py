@@ -23,13 +23,13 @@ from packaging.utils import canonicalize_name
 from stack import compose
 from stack.__main__ import SETUP_COMMANDS
 from stack.config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
-from stack.processes import WEB_COMMAND, WEB_HEALTHCHECK, NativeValues, app_processes
+from stack.processes import WEB_COMMAND, WEB_HEALTHCHECK, NativeValues, app_processes, exporter_processes
 from stack.render import fill_template, nginx_values
 from stack.requirements import service_requirements
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SERVICE_DOCKERFILE = ROOT / "Dockerfile"  # the four services' one image, the service a build argument
-DOCKERFILES = [SERVICE_DOCKERFILE, ROOT / "stack" / "flower.Dockerfile"]
+DOCKERFILES = [SERVICE_DOCKERFILE, ROOT / "stack" / "flower.Dockerfile", ROOT / "stack" / "exporter.Dockerfile"]
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,9 @@ def test_every_dependency_waits_for_health_or_for_a_one_shot_to_succeed(services
 
 
 def test_every_app_process_of_the_native_stack_is_one_container_and_nothing_else_is(services, native):
-    infrastructure = {"redis", "nginx", *(f"{s}-db" for s in SERVICES), *(f"{s}-migrate" for s in SERVICES)}
+    infrastructure = {"redis", "nginx", "prometheus", *(f"{s}-db" for s in SERVICES)}
+    infrastructure |= {process.name for process in exporter_processes(native)}
+    infrastructure |= {f"{s}-migrate" for s in SERVICES}
     assert set(services) - infrastructure == {process.name for process in app_processes(native)}
 
 
@@ -167,8 +169,11 @@ def test_nginx_uses_the_native_template_with_compose_service_names_on_their_port
     assert set(env) == set(nginx_values(native.cfg)) == placeholders
     listening = {f"{s}-web": services[f"{s}-web"]["environment"]["WEB_BIND"].split(":")[1] for s in SERVICES}
     listening["flower"] = services["flower"]["environment"]["FLOWER_PORT"]
+    listening["prometheus"] = next(
+        arg.rsplit(":", 1)[1] for arg in services["prometheus"]["command"] if arg.startswith("--web.listen-address=")
+    )
     upstreams = {name: value for name, value in env.items() if name.endswith("_UPSTREAM")}
-    assert len(upstreams) == len(SERVICES) + 1
+    assert len(upstreams) == len(SERVICES) + 2
     for name, value in upstreams.items():
         host, port = value.split(":")
         assert host in services, f"{name}={value}: no such Compose service"

@@ -17,6 +17,7 @@ from service_kit.exceptions import Conflict, Invalid, Unprocessable
 from service_kit.messaging.outbox import outbox_enqueue, outbox_send_again
 from service_kit.models import OutboxMessage
 
+from .metrics import order_counted
 from .models import CancelReason, Order, OrderLine, OrderStatus, OrderStatusChange
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def order_place(
             correlation_id=correlation_id,
         )
         if created:
+            order_counted(order=order, event="placed")
             _send(
                 order=order,
                 type="inventory.reserve",
@@ -200,6 +202,9 @@ def order_transition(*, order: Order, to_status: str, reason: str | None = None,
         raise InvalidTransition(f"An order cannot go from {from_status} to {to_status}.")
     for field, value in {"status": to_status, "cancel_reason": reason, "updated_at": now, **changes}.items():
         setattr(order, field, value)
+    if to_status in (OrderStatus.CONFIRMED, OrderStatus.CANCELLED):
+        settled = from_status in (OrderStatus.PENDING, OrderStatus.RESERVED)
+        order_counted(order=order, event=to_status, reason=reason, settled=settled)
     return order
 
 

@@ -9,6 +9,7 @@ from service_kit.exceptions import Invalid
 from service_kit.messaging.outbox import outbox_enqueue
 
 from .gateway import get_gateway
+from .metrics import payment_counted
 from .models import Payment, PaymentStatus
 
 
@@ -36,7 +37,7 @@ def payment_charge(
     )
     try:
         with transaction.atomic():
-            return Payment.objects.create(
+            payment = Payment.objects.create(
                 order_id=order_id,
                 user_id=user_id,
                 amount=amount,
@@ -46,6 +47,8 @@ def payment_charge(
                 gateway_reference=result.reference,
                 decline_code=result.decline_code,
             )
+            payment_counted(outcome=payment.status)
+            return payment
     except IntegrityError:
         existing = Payment.objects.filter(order_id=order_id).first()
         if existing is None:
@@ -105,4 +108,5 @@ def payment_refund(*, order_id: UUID | str) -> Payment | None:
     payment.status = PaymentStatus.REFUNDED
     payment.refunded_at = timezone.now()
     payment.save(update_fields=["status", "refunded_at", "updated_at"])
+    payment_counted(outcome=PaymentStatus.REFUNDED)
     return payment

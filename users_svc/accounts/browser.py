@@ -16,7 +16,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from service_kit.exceptions import Unauthenticated
 from service_kit.logins import TooManyAttempts, retry_after
-from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, next_path, verified_cookie
+from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, next_path, staff_user, verified_cookie
 
 from .services import token_pair_issue, token_refresh, token_revoke_any, user_sign_in
 
@@ -111,3 +111,14 @@ class SignOutView(View):
         return without_cookies(render(request, self.template_name))
 
     post = get
+
+
+class StaffCheckView(View):
+    """nginx's `auth_request` for the operators' pages it serves itself (/prometheus/): 204 for a signed-in
+    staff person's cookie, 401 without a valid cookie (nginx sends the browser to sign in), 403 for anyone else."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        token, _ = verified_cookie(request)
+        if token is None:
+            return HttpResponse(status=401)
+        return HttpResponse(status=204 if staff_user(token) is not None else 403)

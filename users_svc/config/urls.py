@@ -1,4 +1,4 @@
-from accounts.browser import RenewView, SignInView, SignOutView
+from accounts.browser import RenewView, SignInView, SignOutView, StaffCheckView
 from django.urls import include, path
 from service_kit.front_door import LandingView, PlatformDocsView
 from service_kit.urls import *  # handler400, 403, 404, 500: errors in the envelope
@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/users/signin/", SignInView.as_view(), name="signin"),
     path("api/users/session/renew/", RenewView.as_view(), name="session-renew"),
     path("api/users/session/signout/", SignOutView.as_view(), name="session-signout"),
+    path("api/users/session/staff/", StaffCheckView.as_view(), name="session-staff"),
     # Client credentials for service clients: a module of its own, beside the people's token endpoints.
     path("api/users/token/service/", include("service_clients.urls")),
     *service_urlpatterns("users", "accounts.urls"),

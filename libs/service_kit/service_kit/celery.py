@@ -30,6 +30,14 @@ def worker_heartbeat(**kwargs) -> None:
     beat("worker")
 
 
+@signals.worker_init.connect
+def worker_metrics(**kwargs) -> None:
+    """The worker's /metrics on its own port (service_kit/metrics.py), as the worker starts."""
+    from service_kit.metrics import serve_metrics
+
+    serve_metrics()
+
+
 @signals.task_prerun.connect
 @signals.task_postrun.connect
 def close_old_connections(task=None, **kwargs) -> None:

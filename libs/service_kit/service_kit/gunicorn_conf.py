@@ -21,6 +21,20 @@ access_log_format = (
     '"bytes": "%(B)s", "duration_ms": %(M)s}'
 )
 
+
+# Metrics (service_kit/metrics.py): the workers' folder emptied as gunicorn starts, before any worker counts.
+def on_starting(server):
+    from service_kit.metrics import prepare_metrics_dir
+
+    prepare_metrics_dir()
+
+
+def child_exit(server, worker):
+    from service_kit.metrics import process_exited
+
+    process_exited(worker.pid)
+
+
 # gunicorn's name for its processes ("<service>-web", what --name set): given here, so the web command is the
 # same for every service and is the image's CMD as it is.
 proc_name = f"{os.environ.get('SERVICE_NAME', 'service')}-web"

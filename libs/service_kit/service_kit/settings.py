@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "service_kit",
 ]
 MIDDLEWARE = [
+    # Every request's view, method, status and duration (service_kit/metrics.py), the other middleware included.
+    "service_kit.metrics.HttpMetricsMiddleware",
     "service_kit.request_id.RequestIDMiddleware",
     "service_kit.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -9,6 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .health import HealthView, LiveView
+from .metrics import metrics_view
 from .signin import sign_in_redirect, sign_out_redirect
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "service_urlpatterns"]
@@ -42,4 +43,6 @@ def service_urlpatterns(name: str, api_urls) -> list:
         path(f"api/{name}/schema/", SpectacularAPIView.as_view(), name="schema"),
         path(f"api/{name}/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
         path(f"api/{name}/", include(api_urls)),
+        # Prometheus's, on the private web port: nginx routes no such path.
+        path("metrics", metrics_view, name="metrics"),
     ]

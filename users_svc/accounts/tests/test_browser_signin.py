@@ -131,3 +131,29 @@ def test_the_page_says_who_is_signed_in_when_that_person_may_not_open_the_page()
     page = client.get(f"{SIGNIN_PATH}?next=/admin/orders/")
 
     assert f"You are signed in as {user.email}, who may not open that page." in page.content.decode()
+
+
+STAFF_CHECK = "/api/users/session/staff/"
+
+
+def test_the_staff_check_answers_204_for_a_staff_persons_cookie():
+    client, _ = signed_in(UserFactory(is_staff=True))
+
+    assert client.get(STAFF_CHECK).status_code == 204
+
+
+def test_the_staff_check_answers_401_without_a_valid_cookie_and_403_for_a_customer():
+    assert Client().get(STAFF_CHECK).status_code == 401
+    forged = Client()
+    forged.cookies[ACCESS_COOKIE] = "not.a.token"
+    assert forged.get(STAFF_CHECK).status_code == 401
+    customer, _ = signed_in(UserFactory())
+    assert customer.get(STAFF_CHECK).status_code == 403
+
+
+def test_the_staff_check_refuses_a_staff_account_deactivated_since_its_cookie():
+    user = UserFactory(is_staff=True)
+    client, _ = signed_in(user)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert client.get(STAFF_CHECK).status_code == 403

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..conf import kit_settings
+from ..metrics import message_consumed
 from ..models import ProcessedMessage
 from ..request_id import reset_request_id, set_request_id
 from .contract import ContractViolation, contract
@@ -35,7 +36,11 @@ def message_handler(message_type: str) -> Callable:
     def decorator(handler: Callable[[Message], None]):
         @shared_task(name=message_type, bind=True, max_retries=None)
         def task(self, envelope):
-            return consume(self, handler, envelope)
+            outcome = consume(self, handler, envelope)
+            # After its transaction: a retried attempt raised above and is counted when it ends.
+            occurred_at = envelope.get("occurred_at") if isinstance(envelope, dict) else None
+            message_consumed(type=message_type, outcome=outcome, occurred_at=occurred_at)
+            return outcome
 
         task.handler = handler
         return task

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..conf import kit_settings
+from ..metrics import REDELIVERIES
 from ..models import OutboxMessage, ProcessedMessage
 from .contract import contract
 from .outbox import broker_send, outbox_mark_sent
@@ -98,6 +99,7 @@ def outbox_redeliver(*, limit: int = 100) -> int:
                 break
             extra = {"message_type": row.type, "message_id": str(row.message_id), "attempts": row.attempts}
             logger.warning("message sent again: no receipt yet", extra=extra)
+            REDELIVERIES.labels(row.type).inc()
             sent.append(row.pk)
         outbox_mark_sent(sent)
     return len(sent)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from service_kit import heartbeat
 from service_kit.conf import kit_settings
 from service_kit.messaging.scheduling import Scheduler, relay_jobs
+from service_kit.metrics import serve_metrics
 
 logger = logging.getLogger("service_kit.relay")
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one sweep, then exit")
 
     def handle(self, *args, once=False, **options):
+        if not once:
+            serve_metrics()
         scheduler = Scheduler(
             relay_jobs(),
             interval=kit_settings.RELAY_INTERVAL,
