@@ -16,8 +16,10 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from service_kit.exceptions import Unauthenticated
 from service_kit.logins import TooManyAttempts, retry_after
-from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, next_path, staff_user, verified_cookie
+from service_kit.roles import ROLES_CLAIM
+from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, SIGNIN_PATH, next_path, verified_cookie
 
+from .models import User
 from .services import token_pair_issue, token_refresh, token_revoke_any, user_sign_in
 
 # The refresh cookie goes to the renewal and sign-out only: no other service, no other path, receives it.
@@ -115,10 +117,13 @@ class SignOutView(View):
 
 class StaffCheckView(View):
     """nginx's `auth_request` for the operators' pages it serves itself (/prometheus/): 204 for a signed-in
-    staff person's cookie, 401 without a valid cookie (nginx sends the browser to sign in), 403 for anyone else."""
+    operator's cookie (an active staff account that is a superuser or has a role in any service), 401 without a
+    valid cookie (nginx sends the browser to sign in), 403 for anyone else."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         token, _ = verified_cookie(request)
         if token is None:
             return HttpResponse(status=401)
-        return HttpResponse(status=204 if staff_user(token) is not None else 403)
+        operator = token.get("is_staff") and (token.get("is_superuser") or token.get(ROLES_CLAIM))
+        active = User.objects.filter(pk=token[api_settings.USER_ID_CLAIM], is_active=True, is_staff=True).exists()
+        return HttpResponse(status=204 if operator and active else 403)

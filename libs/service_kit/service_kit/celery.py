@@ -22,6 +22,13 @@ def make_celery_app() -> Celery:
     return app
 
 
+@signals.worker_init.connect
+def worker_starting(**kwargs) -> None:
+    from .heartbeat import forget
+
+    forget("worker")
+
+
 @signals.heartbeat_sent.connect
 def worker_heartbeat(**kwargs) -> None:
     """The consumer is connected and consuming: the worker's heartbeat file (service_kit/heartbeat.py)."""

@@ -46,6 +46,11 @@ def beat(role: str) -> None:
         logger.exception("heartbeat not written", extra={"path": str(path)})
 
 
+def forget(role: str) -> None:
+    """At a process's start: an earlier process's heartbeat says nothing of this one."""
+    heartbeat_file(role).unlink(missing_ok=True)
+
+
 def age(role: str, *, service: str | None = None) -> float | None:
     """Seconds since the last heartbeat, or None when there has been none."""
     try:

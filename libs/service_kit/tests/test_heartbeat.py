@@ -97,3 +97,12 @@ def test_the_watchdog_leaves_a_process_whose_sweeps_end_alone():
 
     assert result.returncode == 0
     assert result.stdout.strip() == "finished"
+
+
+def test_a_starting_process_forgets_an_earlier_ones_heartbeat(heartbeats):
+    heartbeat.beat("relay")
+
+    heartbeat.forget("relay")
+    heartbeat.forget("relay")
+
+    assert heartbeat.age("relay") is None

@@ -6,7 +6,7 @@ from django.test import Client
 from rest_framework_simplejwt.settings import api_settings
 from service_kit.signin import ACCESS_COOKIE, REFRESH_COOKIE, RENEW_PATH, SIGNIN_PATH, SIGNOUT_PATH
 
-from accounts.models import User
+from accounts.models import ServiceRole, User
 
 from .factories import PASSWORD, UserFactory
 
@@ -136,10 +136,15 @@ def test_the_page_says_who_is_signed_in_when_that_person_may_not_open_the_page()
 STAFF_CHECK = "/api/users/session/staff/"
 
 
-def test_the_staff_check_answers_204_for_a_staff_persons_cookie():
-    client, _ = signed_in(UserFactory(is_staff=True))
+def test_the_staff_check_answers_204_for_an_operators_cookie_and_403_for_staff_without_a_role():
+    with_role = UserFactory(is_staff=True)
+    ServiceRole.objects.create(user=with_role, service="orders", role="viewer")
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    no_role = UserFactory(is_staff=True)
 
-    assert client.get(STAFF_CHECK).status_code == 204
+    assert signed_in(with_role)[0].get(STAFF_CHECK).status_code == 204
+    assert signed_in(superuser)[0].get(STAFF_CHECK).status_code == 204
+    assert signed_in(no_role)[0].get(STAFF_CHECK).status_code == 403
 
 
 def test_the_staff_check_answers_401_without_a_valid_cookie_and_403_for_a_customer():
@@ -152,8 +157,9 @@ def test_the_staff_check_answers_401_without_a_valid_cookie_and_403_for_a_custom
 
 
 def test_the_staff_check_refuses_a_staff_account_deactivated_since_its_cookie():
-    user = UserFactory(is_staff=True)
+    user = UserFactory(is_staff=True, is_superuser=True)
     client, _ = signed_in(user)
+    assert client.get(STAFF_CHECK).status_code == 204
     User.objects.filter(pk=user.pk).update(is_active=False)
 
     assert client.get(STAFF_CHECK).status_code == 403

@@ -29,6 +29,8 @@ class Command(BaseCommand):
             on_healthy_sweep=partial(heartbeat.beat, "relay"),
             watchdog=None if once else heartbeat.Watchdog(kit_settings.RELAY_STALL_AFTER),
         )
+        if not once:  # a one-off sweep beside a running relay must not hide that relay's heartbeat
+            heartbeat.forget("relay")
         logger.info("outbox relay started")
         scheduler.run(once=once)
         logger.info("outbox relay stopped")
