@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,6 +60,21 @@ def _wait_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"nothing answers on port {port}")
+
+
+def _wait_answering(url: str, timeout: float = 60) -> None:
+    """Until the URL answers 200: a gunicorn binds its port before its workers have loaded the app, and on a
+    busy machine a first second of load would then measure nothing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  (a local URL of our own)
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} does not answer 200")
 
 
 @contextmanager
@@ -107,6 +123,7 @@ def ceiling_web(target: Target):
     command = ["bench.ceiling.wsgi:application" if p == "config.wsgi:application" else p for p in WEB_COMMAND]
     with _process(_fill(command, env), env, target.var_dir / "log" / "bench-ceiling-web.log"):
         _wait_port(port)
+        _wait_answering(f"http://127.0.0.1:{port}/products/")
         yield f"http://127.0.0.1:{port}/products/", int(workers)
 
 
