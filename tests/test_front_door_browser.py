@@ -32,6 +32,7 @@ def test_landing_page_links_every_admin_and_api_and_shows_each_service_healthy(c
         for href in (f"/admin/{service}/", f"/api/{service}/", f"/api/docs/?api={service}"):
             assert page.locator(f"tr[data-service={service}] a[href='{href}']").count() == 1, href
     assert page.locator("a[href='/flower/']").count() == 1
+    assert page.locator("a[href='/prometheus/classic/alerts']").count() == 1
     assert page.locator("a[href='/api/users/signin/']").count() == 1
     assert page.locator("a[href='/api/docs/']").count() == 1
     screenshot(page, "landing.png")
@@ -163,3 +164,31 @@ def test_a_person_signed_in_once_places_an_order_from_the_browsable_api(context,
     assert "HTTP 201 Created" in page.inner_text(".response-info")
     assert '"status": "pending"' in page.inner_text(".response-info")
     screenshot(page, "browsable-api.png")
+
+
+def test_flower_shows_the_platforms_queues_with_their_depths(browser, gateway_url, flower_credentials):
+    user, password = flower_credentials
+    context = browser.new_context(http_credentials={"username": user, "password": password})
+    page = context.new_page()
+
+    response = page.goto(f"{gateway_url}/flower/broker")
+
+    assert response is not None and response.status == 200
+    for queue in ("inventory", "orders", "payments", "inventory.receipts", "orders.receipts", "payments.receipts"):
+        page.locator("table tr td", has_text=re.compile(rf"^{re.escape(queue)}$")).first.wait_for(timeout=15_000)
+    screenshot(page, "flower-queues.png")
+    context.close()
+
+
+def test_prometheus_alerts_page_lists_the_platforms_alerts_for_a_signed_in_operator(
+    context, gateway_url, admin_credentials
+):
+    page = context.new_page()
+    # Debian's Prometheus serves its classic pages (the React UI is not packaged).
+    page.goto(f"{gateway_url}/prometheus/classic/alerts")
+    sign_in(page, admin_credentials)
+
+    page.wait_for_url(re.compile(r".*/prometheus/classic/alerts.*"), timeout=15_000)
+    for alert in ("SagaSlow", "OrderPastItsBound", "OutboxLagging", "DeadLettersOpen", "ProcessDown", "QueueGrowing"):
+        page.get_by_text(alert, exact=False).first.wait_for(timeout=15_000)
+    screenshot(page, "prometheus-alerts.png")
