@@ -52,12 +52,7 @@ HEALTH_PID=
 export ROOT STANDINS REBUILD PULL_TIMEOUT UP_TIMEOUT MIRROR DEBIAN_IMAGE PYTHON END LOGS PROJECT
 
 say() { echo "[test-compose] $*"; }
-remaining() { echo $((END - $(date +%s))); }
-cap() { local left; left=$(remaining); [ "$1" -lt "$left" ] && echo "$1" || echo $((left > 1 ? left : 1)); }
-
-[ "$(id -u)" -eq 0 ] || { say "run as root: podman and debootstrap need it here" >&2; exit 1; }
-exec 9>/run/lock/shop-test-compose.lock
-flock -n 9 || { say "another make test-compose is running on this machine; try again when it ends" >&2; exit 1; }
+run_alone test-compose
 
 podman_tools podman debootstrap runc docker-compose | sed 's/^/[test-compose] /'
 
@@ -312,7 +307,7 @@ scale_and_kill() {
     # One of the two workers SIGKILLed the moment a burst of orders is in (checks.py runs the kill).
     victim=$(dc ps -q orders-worker | head -n 1)
     echo "victim: $(podman inspect --format '{{.Name}}' "$victim")"
-    checks place "$TMP" 12 podman kill --signal KILL "$victim" || return 1
+    checks place "$TMP" 24 podman kill --signal KILL "$victim" || return 1
     outcome=$(checks terminal "$TMP" 240) || { echo "$outcome"; return 1; }
     echo "the killed worker: $(podman inspect --format '{{.State.Status}}, restarted {{.RestartCount}} times' "$victim")"
     echo "$outcome"

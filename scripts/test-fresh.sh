@@ -43,15 +43,7 @@ CTR=shop-test-fresh-$$
 TMP=
 
 say() { echo "[test-fresh] $*"; }
-remaining() { echo $((END - $(date +%s))); }
-# The smaller of a step's own limit and what is left of the total deadline (at least 1 s).
-cap() { local left; left=$(remaining); [ "$1" -lt "$left" ] && echo "$1" || echo $((left > 1 ? left : 1)); }
-
-[ "$(id -u)" -eq 0 ] || { say "run as root: podman and debootstrap need it here" >&2; exit 1; }
-
-# One run at a time on this machine, whatever the worktree: each one starts a whole stack.
-exec 9>/run/lock/shop-test-fresh.lock
-flock -n 9 || { say "another make test-fresh is running on this machine; try again when it ends" >&2; exit 1; }
+run_alone test-fresh
 
 # --- host tools ------------------------------------------------------------------------------------
 podman_tools podman debootstrap runc | sed 's/^/[test-fresh] /'

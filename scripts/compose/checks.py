@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -188,38 +189,46 @@ def operator_pages(gateway: Gateway) -> str:
 
 
 def place_and_kill(gateway: Gateway, count: str, *kill: str) -> str:
-    """Half the orders placed at once, the kill command run the moment they are in, the other half after it:
-    the orders of the first half are mid-saga when the worker dies (counted right after the kill)."""
+    """`count` orders placed four at a time, and the kill command run once a third of them are in, while the
+    rest are still being placed: the saga of every order placed before the kill and charged after it was
+    under way when the kill came (the terminal step counts them)."""
     token = gateway.token(gateway.state()["email"], PASSWORD)
-    stamp, half = int(time.time()), int(count) // 2
-    with ThreadPoolExecutor(max_workers=half) as pool:
-        keys = [f"compose-burst-{stamp}-{n}" for n in range(half)]
-        ids = list(pool.map(lambda key: gateway.place(token, "pm_card_visa", key), keys))
-    subprocess.run(kill, check=True, capture_output=True, timeout=60)  # noqa: S603 (test-compose.sh's own command)
-    snapshot = gateway.orders(token)
-    in_flight = sum(snapshot[i]["status"] not in TERMINAL for i in ids)
-    ids += [gateway.place(token, "pm_card_visa", f"compose-burst-{stamp}-{n}") for n in range(half, int(count))]
-    gateway.save(burst=ids, in_flight=in_flight)
-    return f"{half} orders placed, `{' '.join(kill[:3])} ...` at once ({in_flight} in flight), {len(ids) - half} more"
+    stamp = int(time.time())
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        placing = [
+            pool.submit(gateway.place, token, "pm_card_visa", f"compose-burst-{stamp}-{n}") for n in range(int(count))
+        ]
+        while sum(future.done() for future in placing) < len(placing) // 3:
+            time.sleep(0.01)
+        kill_at = datetime.now(UTC)
+        subprocess.run(kill, check=True, capture_output=True, timeout=60)  # noqa: S603 (test-compose.sh's own command)
+        ids = [future.result() for future in placing]
+    gateway.save(burst=ids, kill_at=kill_at.isoformat())
+    return f"{len(ids)} orders placed, `{' '.join(kill[:3])} ...` run at {kill_at:%H:%M:%S.%f} while they were"
 
 
 def burst_terminal(gateway: Gateway, limit: str) -> str:
-    """Every order of the burst ends terminal, though a worker was killed while they were in flight."""
+    """Every order of the burst ends terminal, though a worker was killed while they were in flight; at least one
+    was placed before the kill and charged after it."""
     state = gateway.state()
     ids = state["burst"]
     token = gateway.token(state["email"], PASSWORD)
-    in_flight = state["in_flight"]
     orders = gateway.until_terminal(token, ids, limit=float(limit))
     left = {i[:8]: o["status"] for i, o in orders.items() if o["status"] not in TERMINAL}
     if left:
         raise Failed(f"not terminal after {limit} s: {left}")
-    if in_flight == 0:
-        raise Failed("every order was already terminal right after the kill: none was mid-saga")
+    kill_at = datetime.fromisoformat(state["kill_at"])
+    payments = gateway.call("GET", "/api/payments/?page_size=100", headers={"Authorization": f"Bearer {token}"})
+    payments = payments["results"] if isinstance(payments, dict) else payments
+    charged = {payment["order_id"]: datetime.fromisoformat(payment["created_at"]) for payment in payments}
+    across = [i for i in ids if datetime.fromisoformat(orders[i]["created_at"]) < kill_at < charged.get(i, kill_at)]
+    if not across:
+        raise Failed("no order was placed before the kill and charged after it: none was mid-saga")
     outcome = {}
     for order in orders.values():
         outcome[order["status"]] = outcome.get(order["status"], 0) + 1
     gateway.save(orders={**state["orders"], **{i: o["status"] for i, o in orders.items()}})
-    return f"{in_flight} of {len(ids)} in flight at the kill; all terminal: {outcome}"
+    return f"{len(across)} of {len(ids)} placed before the kill and charged after it; all terminal: {outcome}"
 
 
 def persisted(gateway: Gateway) -> str:

@@ -75,3 +75,16 @@ host_ca_wanted() {
 proxy_vars() {
     env | grep -oiE '^[a-z_]*_proxy' || true
 }
+
+# The seconds left before the script's deadline END (epoch seconds), and the smaller of a step's own limit
+# and that (at least 1 s).
+remaining() { echo $((END - $(date +%s))); }
+cap() { local left; left=$(remaining); [ "$1" -lt "$left" ] && echo "$1" || echo $((left > 1 ? left : 1)); }
+
+# Root (podman and debootstrap need it here), and one run of `make NAME` at a time on this machine, whatever
+# the worktree: each one starts a whole stack. The lock lasts as long as the script (file descriptor 9).
+run_alone() {
+    [ "$(id -u)" -eq 0 ] || { say "run as root: podman and debootstrap need it here" >&2; exit 1; }
+    exec 9>"/run/lock/shop-$1.lock"
+    flock -n 9 || { say "another make $1 is running on this machine; try again when it ends" >&2; exit 1; }
+}
