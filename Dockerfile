@@ -19,7 +19,12 @@ WORKDIR /app
 COPY constraints.txt stack/requirements.py ./
 COPY libs/service_kit/pyproject.toml libs/service_kit/
 COPY ${SERVICE}_svc/pyproject.toml ${SERVICE}_svc/
-RUN python requirements.py "${SERVICE}_svc" > requirements.txt \
+# Behind a TLS-intercepting proxy, pip trusts the build machine's CAs when given them as the build secret
+# ca_bundle (`--secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt`): mounted for this step only, in
+# no layer. Proxy variables (http_proxy, https_proxy) reach pip as the builder passes them.
+RUN --mount=type=secret,id=ca_bundle \
+    python requirements.py "${SERVICE}_svc" > requirements.txt \
+    && if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi \
     && pip install --no-cache-dir -c constraints.txt -r requirements.txt
 
 # users_svc's signing key pair lives in /keys, a volume only this user can read (`manage.py jwt_keys` makes it

@@ -3,7 +3,7 @@ SERVICES := users_svc inventory_svc orders_svc payments_svc
 PY := .venv/bin/python
 ARGS := $(if $(DETACH),--detach,)
 
-.PHONY: up down status test test-faults test-fresh lint format bootstrap bench
+.PHONY: up down status test test-faults test-fresh test-compose lint format bootstrap bench
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -27,6 +27,11 @@ test-faults: bootstrap
 # The two commands above, as the README gives them, in a clean Debian 12 container (root, podman).
 test-fresh:
 	@scripts/test-fresh.sh
+
+# docker-compose.yml for real (root, podman, Debian's docker-compose): images built from the Dockerfiles, every
+# healthcheck, orders through the gateway, a worker killed mid-saga, the data kept across a restart.
+test-compose:
+	@scripts/test-compose.sh
 
 lint: bootstrap
 	.venv/bin/ruff check .

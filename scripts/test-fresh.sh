@@ -22,6 +22,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/lib/podman.sh
+. scripts/lib/podman.sh
 
 RUNS=${FRESH_RUNS:-3}
 TEST_ARGS=${FRESH_TEST_ARGS:-}
@@ -41,26 +43,10 @@ CTR=shop-test-fresh-$$
 TMP=
 
 say() { echo "[test-fresh] $*"; }
-remaining() { echo $((END - $(date +%s))); }
-# The smaller of a step's own limit and what is left of the total deadline (at least 1 s).
-cap() { local left; left=$(remaining); [ "$1" -lt "$left" ] && echo "$1" || echo $((left > 1 ? left : 1)); }
-
-[ "$(id -u)" -eq 0 ] || { say "run as root: podman and debootstrap need it here" >&2; exit 1; }
-
-# One run at a time on this machine, whatever the worktree: each one starts a whole stack.
-exec 9>/run/lock/shop-test-fresh.lock
-flock -n 9 || { say "another make test-fresh is running on this machine; try again when it ends" >&2; exit 1; }
+run_alone test-fresh
 
 # --- host tools ------------------------------------------------------------------------------------
-missing=()
-command -v podman >/dev/null || missing+=(podman)
-command -v debootstrap >/dev/null || missing+=(debootstrap)
-command -v runc >/dev/null || missing+=(runc)
-if [ ${#missing[@]} -gt 0 ]; then
-    say "apt-get install ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+podman_tools podman debootstrap runc | sed 's/^/[test-fresh] /'
 
 TMP=$(mktemp -d /tmp/shop-test-fresh.XXXXXX)
 mkdir -p "$LOGS"
@@ -80,16 +66,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
-# podman as installed here fails with its default ulimits and runtime: this run's own
-# containers.conf, through CONTAINERS_CONF, leaves the host's configuration untouched.
-cat >"$TMP/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-
-[engine]
-runtime = "runc"
-EOF
-export CONTAINERS_CONF=$TMP/containers.conf
+podman_conf "$TMP"
 
 # --- the summary's rows --------------------------------------------------------------------------
 names=() times=() results=() notes=()
@@ -110,30 +87,7 @@ if [ "${FRESH_REBUILD:-0}" = 1 ] || ! podman image exists "$IMAGE"; then
     say "building the base image $IMAGE with debootstrap (log: $LOGS/debootstrap.log)"
     t0=$(date +%s)
     rc=0
-    timeout "$(cap 1200)" debootstrap --variant=minbase --include=git,make,python3,ca-certificates \
-        bookworm "$TMP/rootfs" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1 || rc=$?
-    if [ $rc -eq 0 ]; then
-        # The sources of Debian's own bookworm image (updates and security too), no package cache,
-        # no package lists: the first `apt-get update` is the user's, as on a new machine.
-        rm -f "$TMP/rootfs/etc/apt/sources.list" "$TMP/rootfs/etc/resolv.conf" "$TMP/rootfs/etc/hostname"
-        cat >"$TMP/rootfs/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: ${MIRROR}
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: ${MIRROR%/debian}/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-        rm -rf "$TMP/rootfs/var/cache/apt/archives/"*.deb "$TMP/rootfs/var/lib/apt/lists/"*
-        tar -C "$TMP/rootfs" -c . | timeout "$(cap 600)" podman import --change 'CMD ["bash"]' - "$IMAGE" \
-            >>"$LOGS/debootstrap.log" 2>&1 || rc=$?
-    fi
-    rm -rf "$TMP/rootfs"
+    debian_base "$IMAGE" "$MIRROR" "$TMP" "$LOGS/debootstrap.log" "$(cap 1200)" git,make,python3,ca-certificates || rc=$?
     if [ $rc -ne 0 ]; then
         record "base image" $(($(date +%s) - t0)) FAILED "see $LOGS/debootstrap.log"
         say "could not build the base image: see $LOGS/debootstrap.log" >&2
@@ -154,9 +108,7 @@ git push -q "$TMP/shop.git" "$commit:refs/heads/main"
 mounts=(-v "$TMP/shop.git:/run/fresh/shop.git:ro"
     -v "$ROOT/scripts/fresh/in-container.sh:/run/fresh/in-container.sh:ro"
     -v "$LOGS:/run/fresh/logs")
-if [ "$HOST_CA" = auto ]; then
-    compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null && HOST_CA=1 || HOST_CA=0
-fi
+HOST_CA=$(host_ca_wanted "$HOST_CA")
 exec_env=(-e "FRESH_CLONE_DIR=$CLONE_DIR")
 if [ "$HOST_CA" = 1 ]; then
     mounts+=(-v /etc/ssl/certs/ca-certificates.crt:/run/fresh/host-ca/ca-certificates.crt:ro)
@@ -167,7 +119,7 @@ if [ "$HOST_CA" = 1 ]; then
     done
 fi
 # Any proxy settings of the host, as they are.
-while IFS= read -r var; do exec_env+=(-e "$var"); done < <(env | grep -oiE '^[a-z_]*_proxy' || true)
+while IFS= read -r var; do exec_env+=(-e "$var"); done < <(proxy_vars)
 
 say "container $CTR from $IMAGE, commit ${commit:0:7}, host CAs: $([ "$HOST_CA" = 1 ] && echo yes || echo no)"
 t0=$(date +%s)

@@ -163,9 +163,20 @@ FLOWER_HEALTHCHECK = python_check(
 )
 
 
+def shell_form(test: list[str]) -> list[str]:
+    """An exec-form check (["CMD", program, arguments...]) as the one shell command that runs it.
+
+    Docker runs both forms alike, but podman's Docker-compatible API (4.3, which `make test-compose` drives)
+    joins an exec-form check's arguments with spaces and splits them again, so `python -c '<code>'` loses its
+    quoting; a CMD-SHELL check reaches the container as written everywhere."""
+    if test[0] != "CMD":
+        return test
+    return ["CMD-SHELL", shlex.join(test[1:])]
+
+
 def healthcheck(test: list[str], *, interval: int = 10, timeout: int = 5, start: int = 30) -> dict:
     timing = {"interval": f"{interval}s", "timeout": f"{timeout}s", "retries": 5, "start_period": f"{start}s"}
-    return {"test": test, **timing}
+    return {"test": shell_form(test), **timing}
 
 
 def healthy(*names: str) -> dict:

@@ -9,7 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY constraints.txt ./
 # redis and packaging: what kombu's Redis transport imports; PyYAML reads the contract's queues. The pins match constraints.txt (tests/test_compose.py).
-RUN pip install --no-cache-dir -c constraints.txt flower==2.2.0 redis==8.1.0 packaging==26.4 PyYAML==6.0.4 \
+# The build machine's CAs, when given, as in the root Dockerfile: the build secret ca_bundle, in no layer.
+RUN --mount=type=secret,id=ca_bundle \
+    if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi \
+    && pip install --no-cache-dir -c constraints.txt flower==2.2.0 redis==8.1.0 packaging==26.4 PyYAML==6.0.4 \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin flower
 
 COPY contracts/asyncapi.yaml contracts/
