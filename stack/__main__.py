@@ -8,7 +8,7 @@ ctl     supervisorctl on this stack (`python -m stack ctl stop orders-worker`).
 env     shell exports for tests (GATEWAY_URL, ADMIN_EMAIL, ...).
 manage  a management command of one service with its processes' environment
         (`python -m stack manage orders reconcile`).
-compose print docker-compose.yml, generated from the same process list.
+compose print docker-compose.yml, generated from the same process list (--prometheus: its Prometheus configuration).
 redeploy    one service's new code, while the rest runs and orders flow: its set-up commands (migrations),
         then its web reloaded by gunicorn (HUP: new workers, the old ones finish their requests), its relay
         (ends its sweep) and worker (warm shutdown: finishes its tasks) restarted
@@ -395,7 +395,12 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("down")
     sub.add_parser("status")
     sub.add_parser("env")
-    sub.add_parser("compose")
+    compose_parser = sub.add_parser("compose")
+    compose_parser.add_argument(
+        "--prometheus",
+        action="store_true",
+        help=f"print Compose's Prometheus configuration ({compose.PROMETHEUS_FILE})",
+    )
     sub.add_parser("kubernetes")
     redeploy = sub.add_parser("redeploy")
     redeploy.add_argument("service", choices=SERVICES)
@@ -436,7 +441,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "manage":
         sys.exit(stack.manage_command(args.service, args.args))
     elif args.command == "compose":
-        print(compose.render(), end="")
+        print(compose.prometheus_file() if args.prometheus else compose.render(), end="")
     elif args.command == "redeploy":
         took = stack.redeploy(args.service)
         log(f"{args.service} redeployed in {sum(took.values()):.1f} s")

@@ -279,7 +279,8 @@ def app_container(process: Process) -> dict:
 
 def prometheus() -> dict:
     """The official image with the configuration generated from the same process list as the native one's
-    (targets at their container names), inline, and the same rules."""
+    (targets at their container names: monitoring/prometheus.compose.yml, `python -m stack compose --prometheus`;
+    a file rather than an inline config, which Compose files before v2.23 cannot hold), and the same rules."""
     return {
         "image": PROMETHEUS_IMAGE,
         "command": [
@@ -290,8 +291,11 @@ def prometheus() -> dict:
             f"--web.external-url=http://localhost:${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}{PROMETHEUS_ROUTE_PREFIX}",
             f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
         ],
-        "configs": [{"source": "prometheus", "target": "/etc/prometheus/prometheus.yml"}],
-        "volumes": ["./monitoring/rules.yml:/etc/prometheus/rules.yml:ro", "prometheus-data:/prometheus"],
+        "volumes": [
+            f"./{PROMETHEUS_FILE}:/etc/prometheus/prometheus.yml:ro",
+            "./monitoring/rules.yml:/etc/prometheus/rules.yml:ro",
+            "prometheus-data:/prometheus",
+        ],
         "healthcheck": healthcheck(
             [
                 "CMD",
@@ -304,6 +308,9 @@ def prometheus() -> dict:
         ),
         "restart": "unless-stopped",
     }
+
+
+PROMETHEUS_FILE = "monitoring/prometheus.compose.yml"
 
 
 def prometheus_file() -> str:
@@ -355,8 +362,7 @@ def compose_file() -> dict:
     services["prometheus"] = prometheus()
     services["nginx"] = nginx()
     volumes = [*(f"{s}-db-data" for s in SERVICES), "redis-data", "users-keys", "prometheus-data"]
-    configs = {"prometheus": {"content": prometheus_file()}}
-    return {"name": PROJECT, "services": services, "volumes": dict.fromkeys(volumes), "configs": configs}
+    return {"name": PROJECT, "services": services, "volumes": dict.fromkeys(volumes)}
 
 
 class _Dumper(yaml.SafeDumper):

@@ -64,6 +64,13 @@ def dockerfile_values(path: Path, instruction: str) -> list[str]:
     return [arguments for name, arguments in dockerfile_instructions(path) if name == instruction]
 
 
+def test_committed_prometheus_configuration_of_compose_is_the_one_generated_from_the_process_list():
+    path = compose.PROMETHEUS_FILE
+    assert (ROOT / path).read_text() == compose.prometheus_file(), (
+        f"{path} is stale: run `.venv/bin/python -m stack compose --prometheus > {path}`"
+    )
+
+
 def test_committed_compose_file_is_the_one_generated_from_the_process_list():
     assert COMPOSE_FILE.read_text() == compose.render(), (
         "docker-compose.yml is stale: run `.venv/bin/python -m stack compose > docker-compose.yml`"
