@@ -8,7 +8,7 @@
 # the data there (volumes); `down -v`. Prints each step's time and ends with `test-compose: passed` or
 # `test-compose: failed: <step>`.
 #
-#   COMPOSE_STANDINS=auto|1|0  base images (python, postgres, redis, nginx): auto pulls each from its
+#   COMPOSE_STANDINS=auto|1|0  base images (python, postgres, redis, nginx, prometheus, debian): auto pulls each from its
 #                          registry, and where that fails (COMPOSE_PULL_TIMEOUT s, 20) builds a stand-in from
 #                          Debian's packages (scripts/compose/standins/); 1: stand-ins without trying; 0: pull
 #                          or fail
@@ -127,8 +127,9 @@ checks() { "$PYTHON" "$ROOT/scripts/compose/checks.py" "$@"; }
 is_standin() { [ -n "$(podman image inspect --format '{{index .Labels "org.shop-platform.standin"}}' "$1" 2>/dev/null)" ]; }
 base_images() {
     local image full name registry=unknown made=()
-    for image in $(checks base-images docker-compose.yml Dockerfile stack/flower.Dockerfile); do
-        full=docker.io/library/$image
+    for image in $(checks base-images docker-compose.yml); do
+        # Docker Hub's official images live under library/; the others under their owner (prom/prometheus).
+        case $image in */*) full=docker.io/$image ;; *) full=docker.io/library/$image ;; esac
         if [ "$STANDINS" != 1 ] && podman image exists "$full" && ! is_standin "$full"; then
             made+=("$image: pulled before"); continue
         fi
@@ -141,7 +142,7 @@ base_images() {
             echo "the registry does not answer for $full: stand-ins from here on"
         fi
         [ "$STANDINS" = 0 ] && { echo "cannot pull $full (COMPOSE_STANDINS=0)"; return 1; }
-        name=${image%%:*}
+        name=${image##*/} name=${name%%:*}
         [ -f "scripts/compose/standins/$name.Dockerfile" ] || { echo "no stand-in for $image"; return 1; }
         if [ "$REBUILD" = 1 ] || ! podman image exists "$DEBIAN_IMAGE"; then
             echo "debootstrap: $DEBIAN_IMAGE"

@@ -45,11 +45,17 @@ def images(compose_file: str) -> None:
 
 
 def base_images(compose_file: str, dockerfiles: list[str]) -> None:
-    """Every image the stack starts from: the FROM of each Dockerfile and the image of each service not built."""
-    found = []
-    for dockerfile in dockerfiles:
-        found += re.findall(r"^FROM\s+(\S+)", Path(dockerfile).read_text(), re.MULTILINE)
+    """Every image the stack starts from: the FROM of each Dockerfile the Compose file builds (and of any
+    given), and the image of each service not built."""
     services = yaml.safe_load(Path(compose_file).read_text())["services"]
+    built = [
+        Path(compose_file).parent / service["build"]["context"] / service["build"].get("dockerfile", "Dockerfile")
+        for service in services.values()
+        if "build" in service
+    ]
+    found = []
+    for dockerfile in dict.fromkeys([*built, *map(Path, dockerfiles)]):
+        found += re.findall(r"^FROM\s+(\S+)", dockerfile.read_text(), re.MULTILINE)
     found += [service["image"] for service in services.values() if "build" not in service]
     print("\n".join(dict.fromkeys(found)))
 
