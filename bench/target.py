@@ -17,11 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("users", "inventory", "orders", "payments")
 
-# The bench stack: beside `make up` (18000/8080) and `make test` (19000/19080).
+# The bench stack: beside `make up` (18000/8080), `make test` (19000/19080) and `make test-compose` (24080).
 OWN_STACK_ENV = {
     "VAR_DIR": "var/bench",
-    "PORT_BASE": "24000",
-    "GATEWAY_PORT": "24080",
+    "PORT_BASE": "25000",
+    "GATEWAY_PORT": "25080",
     # Throttles and token lifetimes sized for people would otherwise be what is measured.
     "ORDERS_RATE": "1000000/min",
     "JWT_ACCESS_MINUTES": "120",

@@ -20,8 +20,10 @@ TRACES_DIR is set (the native stack: var/<stack>/traces), OTLP JSON, one export 
 process, so tests and people can read them (a file past 50 MB is moved aside to `.1`, the older one dropped);
 with neither, or OTEL_SDK_DISABLED=true, no tracing at all.
 
-What starts a trace: a request (not a health check) and a task. A query or a Redis command outside both, as
-the relay's idle sweeps make every second, starts none (`WorkOnly`): it would be a trace of one span.
+What starts a trace (`WorkOnly`): a request that may change something (not a GET, HEAD or OPTIONS, not a
+health check) and a task. A read joins a trace its caller sampled but starts none; a query or a Redis
+command outside a request or a task, as the relay's idle sweeps make every second, starts none either: it
+would be a trace of one span.
 """
 
 import base64
@@ -115,6 +117,17 @@ class OtlpJsonFileExporter:
         return True
 
 
+# Requests that change nothing start no trace of their own: a shop's reads (the catalogue, an order's status
+# polled) outnumber its orders many times, and each traced one costs ~25 % more CPU (measured in-process on
+# the catalogue's GET: 3.3 against 2.6 ms). A read still joins a trace its caller sampled (`traceparent`).
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _method(attributes) -> str | None:
+    attributes = attributes or {}
+    return attributes.get("http.request.method") or attributes.get("http.method")
+
+
 def _work_only_sampler():
     from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
     from opentelemetry.trace import SpanKind
@@ -125,6 +138,8 @@ def _work_only_sampler():
         def should_sample(
             self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
         ):
+            if kind is SpanKind.SERVER and _method(attributes) in READS:
+                return SamplingResult(Decision.DROP)
             if kind in (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER):
                 return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
             return SamplingResult(Decision.DROP)

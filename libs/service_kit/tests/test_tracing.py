@@ -118,6 +118,21 @@ def test_only_requests_and_tasks_start_a_trace_and_a_query_inside_one_joins_it(s
     assert [span.name for span in spans.get_finished_spans()] == ["SELECT 2", "run/kit.ping"]
 
 
+def test_a_read_starts_no_trace_of_its_own_but_joins_one_its_caller_sampled(spans):
+    for method, key in [("GET", "http.method"), ("HEAD", "http.request.method"), ("POST", "http.method")]:
+        with spans.tracer.start_as_current_span(method, kind=SpanKind.SERVER, attributes={key: method}):
+            pass
+    with spans.tracer.start_as_current_span("POST", kind=SpanKind.SERVER, attributes={"http.method": "POST"}):
+        caller = tracing.current_traceparent()
+    with (
+        tracing.context_of(caller),
+        spans.tracer.start_as_current_span("GET", kind=SpanKind.SERVER, attributes={"http.method": "GET"}),
+    ):
+        pass
+
+    assert [span.name for span in spans.get_finished_spans()] == ["POST", "POST", "GET"]
+
+
 def test_spans_are_written_as_otlp_json_one_batch_a_line(spans, tmp_path):
     with spans.tracer.start_as_current_span("POST", kind=SpanKind.SERVER) as span:
         pass
