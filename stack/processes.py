@@ -302,8 +302,8 @@ def service_process(values: Values, service: str, role: str, command: list[str],
 
 
 def exporter_processes(values: Values) -> list[Process]:
-    """Redis's, PostgreSQL's and nginx's exporters: what the platform's own metrics do not see. Natively and in
-    Compose (not yet in Kubernetes, where the platform's datastores are managed ones)."""
+    """Redis's, PostgreSQL's and nginx's exporters: what the platform's own metrics do not see. Natively, in
+    Compose and in Kubernetes (stack/kubernetes.py: nginx's beside nginx in each gateway pod)."""
     # lib/pq, the exporter's driver, asks for TLS unless told: the servers are on a private network.
     sources = ",".join(f"{values.database_url(service)}?sslmode=disable" for service in SERVICES)
     variables = {

@@ -1,9 +1,10 @@
 """Prometheus's configuration, generated from the process list: every process that serves metrics is a target.
 
 Natively each target is on 127.0.0.1 at the port its process serves metrics on; in Compose at its container's
-name (compose.py). No target list is kept by hand: a process added to stack/processes.py with a metrics port is
-scraped on both stacks. The rules (monitoring/rules.yml, unit-tested by monitoring/rules_test.yml) are loaded
-from beside the configuration.
+name (compose.py); in Kubernetes every pod of the process, found by Kubernetes' discovery (kubernetes.py). No
+target list is kept by hand: a process added to stack/processes.py with a metrics port is scraped on every
+stack. The rules (monitoring/rules.yml, unit-tested by monitoring/rules_test.yml) are loaded from beside the
+configuration.
 """
 
 from collections.abc import Callable, Iterable
@@ -18,20 +19,66 @@ RULES_FILE = ROOT / "monitoring" / "rules.yml"
 SCRAPE_INTERVAL = "10s"
 
 
-def config(processes: Iterable[Process], *, host_of: Callable[[Process], str], rule_files: list[str], own: str) -> dict:
+# Kubernetes' discovery of pods: a target per declared port of each container (one per container declaring none)
+# of each pod in Prometheus's own namespace, described by these labels (the pod's own labels as
+# __meta_kubernetes_pod_label_<name>, the characters a label name cannot hold as "_").
+POD_NAME = "__meta_kubernetes_pod_label_app_kubernetes_io_name"
+POD_SERVICE = "__meta_kubernetes_pod_label_shop_platform_service"
+POD_PORT = "__meta_kubernetes_pod_container_port_number"
+
+
+def static_target(process: Process, host: str) -> dict:
+    labels = {"process": process.name}
+    if process.service:
+        labels["service"] = process.service
+    return {"targets": [f"{host}:{process.metrics_port}"], "labels": labels}
+
+
+def pod_discovery(processes: list[Process], pod_of: Callable[[Process], str]) -> dict:
+    """A job's part that finds every pod of its processes: only running pods, on the port each process serves
+    metrics on, each labelled with its process, its service (the pod's label) and its pod. `pod_of` is the value
+    of the process's pods' app.kubernetes.io/name label (a process may run beside another in one pod)."""
+    naming = [
+        {"source_labels": [POD_NAME, POD_PORT], "regex": f"{pod_of(process)};{process.metrics_port}",
+         "target_label": "process", "replacement": process.name}
+        for process in processes
+    ]  # fmt: skip
+    return {
+        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"own_namespace": True}}],
+        "relabel_configs": [
+            {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Running", "action": "keep"},
+            *naming,
+            # Any other pod or port of the namespace is not this job's.
+            {"source_labels": ["process"], "regex": ".+", "action": "keep"},
+            {"source_labels": [POD_SERVICE], "target_label": "service"},  # none: no label
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+        ],
+    }
+
+
+def config(
+    processes: Iterable[Process],
+    *,
+    rule_files: list[str],
+    own: str,
+    host_of: Callable[[Process], str] | None = None,
+    pod_of: Callable[[Process], str] | None = None,
+) -> dict:
     """The configuration: one job per role (web, worker, relay, flower, ...), each target labelled with its
-    process and service; `own` is Prometheus's own address."""
-    jobs: dict[str, dict] = {}
+    process and service; `own` is Prometheus's own address. Each process is a static target at `host_of`'s
+    host, or with `pod_of`, every pod of it that Kubernetes runs (pod_discovery)."""
+    by_role: dict[str, list[Process]] = {}
     for process in processes:
-        if process.metrics_port is None:
-            continue
-        job = jobs.setdefault(
-            process.role, {"job_name": process.role, "metrics_path": process.metrics_path, "static_configs": []}
-        )
-        labels = {"process": process.name}
-        if process.service:
-            labels["service"] = process.service
-        job["static_configs"].append({"targets": [f"{host_of(process)}:{process.metrics_port}"], "labels": labels})
+        if process.metrics_port is not None:
+            by_role.setdefault(process.role, []).append(process)
+    jobs = []
+    for role, members in by_role.items():
+        job = {"job_name": role, "metrics_path": members[0].metrics_path}
+        if pod_of is not None:
+            job.update(pod_discovery(members, pod_of))
+        else:
+            job["static_configs"] = [static_target(process, host_of(process)) for process in members]
+        jobs.append(job)
     own_job = {
         "job_name": "prometheus",
         "metrics_path": f"{ROUTE_PREFIX}metrics",
@@ -40,7 +87,7 @@ def config(processes: Iterable[Process], *, host_of: Callable[[Process], str], r
     return {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
         "rule_files": rule_files,
-        "scrape_configs": [*jobs.values(), own_job],
+        "scrape_configs": [*jobs, own_job],
     }
 
 
