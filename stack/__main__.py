@@ -36,7 +36,6 @@ from .processes import (
     SETUP_COMMANDS,
     VENV_BIN,
     NativeValues,
-    Process,
     all_processes,
     app_processes,
     postgres_bin,
@@ -287,17 +286,13 @@ class Stack:
 
     def heartbeats(self) -> str:
         """Each worker's and relay's readiness, from the heartbeat files its checks read (service_kit/heartbeat.py)."""
+        from service_kit.heartbeat import check
+
         lines = []
         for process in app_processes(NativeValues(self.cfg)):
             if process.role in HEARTBEAT_CHECKS:
-                result = subprocess.run(
-                    Process(process.name, HEARTBEAT_CHECKS[process.role], process.env).argv(),
-                    env={**os.environ, **process.env},
-                    capture_output=True,
-                    text=True,
-                    timeout=30,
-                )
-                lines.append(f"{process.name:<32} {(result.stdout or result.stderr).strip()}\n")
+                _, line = check(process.role, service=process.service, directory=process.env["HEARTBEAT_DIR"])
+                lines.append(f"{process.name:<32} {line}\n")
         return "".join(lines)
 
     def redeploy(self, service: str) -> dict[str, float]:

@@ -9,6 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from stack.config import StackConfig
+from stack.processes import HEARTBEAT_CHECKS, Process, all_processes
+
 from .helpers import REPO_ROOT, process_pid, process_state, wait_until
 
 MESSAGING = ["inventory", "orders", "payments"]
@@ -17,13 +20,14 @@ STALL_AFTER = float(os.environ.get("RELAY_STALL_AFTER", "120"))
 
 
 def heartbeat_check(service: str, role: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "SERVICE_NAME": service,
-        "HEARTBEAT_DIR": str(Path(os.environ["STACK_VAR_DIR"]) / "run" / "heartbeats"),
-    }
+    """The process's own check (its Compose healthcheck), with its environment from the process list."""
+    [process] = [p for p in all_processes(StackConfig.from_env()) if (p.service, p.role) == (service, role)]
     return subprocess.run(
-        [sys.executable, "-m", "service_kit.heartbeat", role], env=env, capture_output=True, text=True, timeout=30
+        Process(process.name, HEARTBEAT_CHECKS[role], process.env).argv(),
+        env={**os.environ, **process.env},
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 

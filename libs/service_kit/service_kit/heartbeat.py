@@ -31,8 +31,9 @@ READY_WITHIN = {"worker": 10.0, "relay": 30.0}
 EXIT_WEDGED = 70
 
 
-def heartbeat_file(role: str, *, service: str | None = None) -> Path:
-    directory = os.environ.get("HEARTBEAT_DIR") or "/tmp/heartbeats"  # noqa: S108  (set by every stack)
+def heartbeat_file(role: str, *, service: str | None = None, directory: str | None = None) -> Path:
+    """The file of this process's role, or of another service's in another folder (`python -m stack status`)."""
+    directory = directory or os.environ.get("HEARTBEAT_DIR") or "/tmp/heartbeats"  # noqa: S108  (set by every stack)
     return Path(directory) / f"{service or os.environ['SERVICE_NAME']}-{role}"
 
 
@@ -51,17 +52,25 @@ def forget(role: str) -> None:
     heartbeat_file(role).unlink(missing_ok=True)
 
 
-def age(role: str, *, service: str | None = None) -> float | None:
+def age(role: str, **where) -> float | None:
     """Seconds since the last heartbeat, or None when there has been none."""
     try:
-        return max(0.0, time.time() - heartbeat_file(role, service=service).stat().st_mtime)
+        return max(0.0, time.time() - heartbeat_file(role, **where).stat().st_mtime)
     except FileNotFoundError:
         return None
 
 
-def ready(role: str, *, service: str | None = None) -> bool:
-    seconds = age(role, service=service)
-    return seconds is not None and seconds <= READY_WITHIN[role]
+def ready(role: str, **where) -> bool:
+    return check(role, **where)[0]
+
+
+def check(role: str, **where) -> tuple[bool, str]:
+    """Whether the role's process is ready, and the line that says so (`where`: as for `heartbeat_file`)."""
+    seconds = age(role, **where)
+    if seconds is not None and seconds <= READY_WITHIN[role]:
+        return True, f"{role} ready: last heartbeat {seconds:.1f} s ago"
+    said = "no heartbeat yet" if seconds is None else f"last heartbeat {seconds:.1f} s ago"
+    return False, f"{role} not ready: {said} (bound {READY_WITHIN[role]:.0f} s)"
 
 
 class Watchdog:
@@ -97,14 +106,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in READY_WITHIN:
         print(f"usage: python -m service_kit.heartbeat {{{'|'.join(READY_WITHIN)}}}", file=sys.stderr)
         return 2
-    role = argv[0]
-    seconds = age(role)
-    if ready(role):
-        print(f"{role} ready: last heartbeat {seconds:.1f} s ago")
-        return 0
-    said = "no heartbeat yet" if seconds is None else f"last heartbeat {seconds:.1f} s ago"
-    print(f"{role} not ready: {said} (bound {READY_WITHIN[role]:.0f} s)", file=sys.stderr)
-    return 1
+    is_ready, line = check(argv[0])
+    print(line, file=sys.stdout if is_ready else sys.stderr)
+    return 0 if is_ready else 1
 
 
 if __name__ == "__main__":
