@@ -109,9 +109,15 @@ class KubernetesValues(ComposeValues):
         return FromConfig(name)
 
     def tracing(self) -> dict[str, str]:
-        # The OTLP endpoint of the cluster's collector, in the ConfigMap (empty: tracing off).
+        # The OTLP endpoint of the cluster's collector and its UI's page of a trace, in the ConfigMap (empty:
+        # tracing off, no link).
         self.config["OTEL_EXPORTER_OTLP_ENDPOINT"] = ""
-        return {"OTEL_EXPORTER_OTLP_ENDPOINT": FromConfig("OTEL_EXPORTER_OTLP_ENDPOINT"), "TRACES_DIR": ""}
+        self.config["TRACE_UI_URL"] = ""
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": FromConfig("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "TRACES_DIR": "",
+            "TRACE_UI_URL": FromConfig("TRACE_UI_URL"),
+        }
 
     def service_client(self) -> dict[str, str]:
         return {
@@ -451,7 +457,8 @@ def platform_manifests(processes: list[Process], values: KubernetesValues) -> li
     flower = next(p for p in processes if p.role == "flower")
     # The platform's nginx template filled as Compose's nginx image fills it (its envsubst).
     # No Prometheus runs here yet: /prometheus/ points inside the gateway's pod, so nginx starts (an upstream
-    # name it cannot resolve would stop it) and a staff person gets the envelope's 502.
+    # name it cannot resolve would stop it) and a staff person gets the envelope's 502. Nor Grafana or Jaeger:
+    # the extra routes' pattern matches no file of the ConfigMap, so /grafana/ and /jaeger/ are a 404.
     gateway = {**gateway_values(), "PROMETHEUS_UPSTREAM": "127.0.0.1:9090"}
     gateway_conf = fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), gateway)
     gateway_pod = {
