@@ -18,6 +18,8 @@ for exporter in prometheus-redis-exporter prometheus-postgres-exporter prometheu
 done
 # The README's examples use curl.
 command -v curl >/dev/null || missing+=(curl)
+# envsubst: tests/test_compose.py fills the Compose gateway's templates as the nginx image does.
+command -v envsubst >/dev/null || missing+=(gettext-base)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 "$PYTHON" -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -39,6 +39,20 @@ SERVICE_CLIENT_ID = "${SERVICE_CLIENT_ID:-orders-reconciler}"
 NGINX_IMAGE = "nginx:1.27"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.2"
 PROMETHEUS_PORT = 9090
+# Grafana and Jaeger, in the profile below: their images are pulled only when it is asked for.
+OBSERVABILITY_PROFILE = "observability"
+GRAFANA_IMAGE = "grafana/grafana-oss:11.3.0"
+GRAFANA_PORT = 3000
+GRAFANA_ROUTE_PREFIX = "/grafana/"
+GRAFANA_PROVISIONING = "/etc/grafana/provisioning"
+GRAFANA_DASHBOARDS = "/etc/grafana/dashboards"  # where monitoring/grafana/provisioning/dashboards/ looks
+GRAFANA_DIR = "monitoring/grafana"
+DASHBOARD_FILE = f"{GRAFANA_DIR}/dashboards/shop-platform.json"
+JAEGER_IMAGE = "jaegertracing/all-in-one:1.62.0"
+JAEGER_UI_PORT = 16686
+JAEGER_OTLP_HTTP_PORT = 4318
+JAEGER_ADMIN_PORT = 14269  # its health
+JAEGER_ROUTE_PREFIX = "/jaeger/"
 # A worker's or relay's /metrics, in its own container; the web's is on its web port.
 METRICS_PORT = 9100
 # The exporters' ports (their usual ones), and nginx's stub_status, reached by its exporter alone.
@@ -102,9 +116,13 @@ class ComposeValues:
         return "/tmp/heartbeats"  # noqa: S108  (the container's own /tmp)
 
     def tracing(self) -> dict[str, str]:
-        # Off unless .env names an OTLP endpoint (a Jaeger or an OpenTelemetry collector): no trace files in a
-        # container.
-        return {"OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT:-}", "TRACES_DIR": ""}
+        # Off unless .env names an OTLP endpoint (the observability profile's Jaeger, or a collector): no trace
+        # files in a container. The orders admin links a trace to TRACE_UI_URL (.env.example: Jaeger's page).
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT:-}",
+            "TRACES_DIR": "",
+            "TRACE_UI_URL": "${TRACE_UI_URL:-}",
+        }
 
     def web_bind(self, service: str) -> str:
         return f"{ALL_INTERFACES}:{WEB_PORT}"
@@ -288,7 +306,7 @@ def prometheus() -> dict:
             "--storage.tsdb.path=/prometheus",
             "--storage.tsdb.retention.time=7d",
             f"--web.listen-address={ALL_INTERFACES}:{PROMETHEUS_PORT}",
-            f"--web.external-url=http://localhost:${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}{PROMETHEUS_ROUTE_PREFIX}",
+            f"--web.external-url={gateway_url(PROMETHEUS_ROUTE_PREFIX)}",
             f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
         ],
         "volumes": [
@@ -313,6 +331,61 @@ def prometheus() -> dict:
 PROMETHEUS_FILE = "monitoring/prometheus.compose.yml"
 
 
+def gateway_url(prefix: str) -> str:
+    """A page's address as a browser on the host reaches it, through the gateway."""
+    return f"http://localhost:${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}{prefix}"
+
+
+def grafana() -> dict:
+    """The official image, provisioned from monitoring/grafana/ (the Compose Prometheus as its data source, the
+    platform's dashboard), under the gateway's /grafana/; its own sign-in, the admin's password from .env."""
+    return {
+        "image": GRAFANA_IMAGE,
+        "profiles": [OBSERVABILITY_PROFILE],
+        "environment": {
+            "GF_SERVER_HTTP_PORT": str(GRAFANA_PORT),
+            "GF_SERVER_ROOT_URL": gateway_url(GRAFANA_ROUTE_PREFIX),
+            "GF_SERVER_SERVE_FROM_SUB_PATH": "true",
+            "GF_SECURITY_ADMIN_USER": "${GRAFANA_ADMIN_USER:-admin}",
+            "GF_SECURITY_ADMIN_PASSWORD": required("GRAFANA_ADMIN_PASSWORD"),
+            "GF_USERS_ALLOW_SIGN_UP": "false",
+            "GF_ANALYTICS_REPORTING_ENABLED": "false",
+            "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+            "GF_PATHS_PROVISIONING": GRAFANA_PROVISIONING,
+            "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": f"{GRAFANA_DASHBOARDS}/{DASHBOARD_FILE.rsplit('/', 1)[1]}",
+        },
+        "volumes": [
+            f"./{GRAFANA_DIR}/provisioning:{GRAFANA_PROVISIONING}:ro",
+            f"./{GRAFANA_DIR}/dashboards:{GRAFANA_DASHBOARDS}:ro",
+            "grafana-data:/var/lib/grafana",
+        ],
+        "depends_on": healthy("prometheus"),
+        "healthcheck": healthcheck(
+            ["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{GRAFANA_PORT}{GRAFANA_ROUTE_PREFIX}api/health"]
+        ),
+        "restart": "unless-stopped",
+    }
+
+
+def jaeger() -> dict:
+    """Jaeger's all-in-one image: OTLP over HTTP from the services (OTEL_EXPORTER_OTLP_ENDPOINT, opt-in in .env),
+    its UI under the gateway's /jaeger/; traces in memory, the newest kept."""
+    return {
+        "image": JAEGER_IMAGE,
+        "profiles": [OBSERVABILITY_PROFILE],
+        "environment": {
+            "COLLECTOR_OTLP_ENABLED": "true",
+            "COLLECTOR_OTLP_HTTP_HOST_PORT": f":{JAEGER_OTLP_HTTP_PORT}",
+            "QUERY_HTTP_SERVER_HOST_PORT": f":{JAEGER_UI_PORT}",
+            "QUERY_BASE_PATH": JAEGER_ROUTE_PREFIX.rstrip("/"),
+            "SPAN_STORAGE_TYPE": "memory",
+            "MEMORY_MAX_TRACES": "50000",
+        },
+        "healthcheck": healthcheck(["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{JAEGER_ADMIN_PORT}/"]),
+        "restart": "unless-stopped",
+    }
+
+
 def prometheus_file() -> str:
     data = prometheus_config.config(
         app_processes(VALUES) + exporter_processes(VALUES),
@@ -333,17 +406,43 @@ def gateway_values() -> dict[str, str]:
         GATEWAY_LISTEN=str(GATEWAY_LISTEN),
         NGINX_ACCESS_LOG="/dev/stdout",
         NGINX_CACHE_DIR="/var/cache/nginx/catalogue",
+        # Where the nginx image writes the templates of a subfolder (Compose's observability routes); in
+        # Kubernetes nothing is there.
+        NGINX_EXTRA_ROUTES=f"{NGINX_CONF_DIR}/{EXTRA_ROUTES_DIR}/*.conf",
     )
     return values
 
 
+# The nginx image fills /etc/nginx/templates/**/*.template into /etc/nginx/conf.d (its envsubst); its nginx.conf
+# includes conf.d/*.conf only, so the templates of a subfolder are included by platform.conf.template alone.
+NGINX_TEMPLATES_DIR = "/etc/nginx/templates"
+NGINX_CONF_DIR = "/etc/nginx/conf.d"
+EXTRA_ROUTES_DIR = "routes"
+OBSERVABILITY_ROUTES = "nginx/observability.conf.template"
+
+
+def observability_values() -> dict[str, str]:
+    """The values of nginx/observability.conf.template, Compose's alone: Grafana and Jaeger's UI, looked up
+    with the container's resolvers, which the image finds when NGINX_ENTRYPOINT_LOCAL_RESOLVERS is set."""
+    return {
+        "GRAFANA_UPSTREAM": f"grafana:{GRAFANA_PORT}",
+        "JAEGER_UPSTREAM": f"jaeger:{JAEGER_UI_PORT}",
+        "NGINX_ENTRYPOINT_LOCAL_RESOLVERS": "1",
+    }
+
+
 def nginx() -> dict:
-    """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates)."""
-    values = gateway_values()
+    """nginx from the native stack's template, filled by the image's envsubst (/etc/nginx/templates), with
+    Compose's own routes to Grafana and Jaeger. It waits for neither: they may not run (their profile)."""
+    values = {**gateway_values(), **observability_values()}
+    routes = f"{NGINX_TEMPLATES_DIR}/{EXTRA_ROUTES_DIR}/{OBSERVABILITY_ROUTES.rsplit('/', 1)[1]}"
     return {
         "image": NGINX_IMAGE,
         "environment": values,
-        "volumes": ["./nginx/platform.conf.template:/etc/nginx/templates/default.conf.template:ro"],
+        "volumes": [
+            f"./nginx/platform.conf.template:{NGINX_TEMPLATES_DIR}/default.conf.template:ro",
+            f"./{OBSERVABILITY_ROUTES}:{routes}:ro",
+        ],
         "ports": [f"${{GATEWAY_PORT:-{GATEWAY_LISTEN}}}:{GATEWAY_LISTEN}"],
         "depends_on": healthy(*(f"{s}-web" for s in SERVICES), "flower", "prometheus"),
         "healthcheck": healthcheck(
@@ -360,8 +459,10 @@ def compose_file() -> dict:
     services.update({process.name: app_container(process) for process in app_processes(VALUES)})
     services.update({process.name: app_container(process) for process in exporter_processes(VALUES)})
     services["prometheus"] = prometheus()
+    services["grafana"] = grafana()
+    services["jaeger"] = jaeger()
     services["nginx"] = nginx()
-    volumes = [*(f"{s}-db-data" for s in SERVICES), "redis-data", "users-keys", "prometheus-data"]
+    volumes = [*(f"{s}-db-data" for s in SERVICES), "redis-data", "users-keys", "prometheus-data", "grafana-data"]
     return {"name": PROJECT, "services": services, "volumes": dict.fromkeys(volumes)}
 
 

@@ -164,9 +164,15 @@ class KubernetesValues(ComposeValues):
         return FromConfig(name)
 
     def tracing(self) -> dict[str, str]:
-        # The OTLP endpoint of the cluster's collector, in the ConfigMap (empty: tracing off).
+        # The OTLP endpoint of the cluster's collector and its UI's page of a trace, in the ConfigMap (empty:
+        # tracing off, no link).
         self.config["OTEL_EXPORTER_OTLP_ENDPOINT"] = ""
-        return {"OTEL_EXPORTER_OTLP_ENDPOINT": FromConfig("OTEL_EXPORTER_OTLP_ENDPOINT"), "TRACES_DIR": ""}
+        self.config["TRACE_UI_URL"] = ""
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": FromConfig("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "TRACES_DIR": "",
+            "TRACE_UI_URL": FromConfig("TRACE_UI_URL"),
+        }
 
     def service_client(self) -> dict[str, str]:
         return {
@@ -520,7 +526,9 @@ def service_manifests(service: str, processes: list[Process], values: Kubernetes
 def platform_manifests(processes: list[Process], exporters: list[Process], values: KubernetesValues) -> list[dict]:
     flower = next(p for p in processes if p.role == "flower")
     # The platform's nginx template filled as Compose's nginx image fills it (its envsubst), /prometheus/ to the
-    # prometheus Service; stub_status on the pod's 127.0.0.1 alone, read by the exporter beside nginx.
+    # prometheus Service; stub_status on the pod's 127.0.0.1 alone, read by the exporter beside nginx. No
+    # Grafana or Jaeger here: the extra routes' pattern matches no file of the ConfigMap, so /grafana/ and /jaeger/
+    # are a 404.
     gateway = {**gateway_values(), "NGINX_STATUS_LISTEN": f"127.0.0.1:{NGINX_STATUS_PORT}"}
     gateway_conf = fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), gateway)
     sidecars = [exporter_container(p) for p in exporters if SIDECARS.get(p.name) == "gateway"]

@@ -200,9 +200,13 @@ class NativeValues:
 
     def tracing(self) -> dict[str, str]:
         # Spans as OTLP JSON files under var/<stack>/traces (service_kit/tracing.py), unless an OTLP endpoint
-        # (a Jaeger, a collector) is given when the stack starts.
+        # (a Jaeger, a collector) is given when the stack starts, and with it where its UI shows a trace.
         endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-        return {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "TRACES_DIR": "" if endpoint else str(self.cfg.var / "traces")}
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "TRACES_DIR": "" if endpoint else str(self.cfg.var / "traces"),
+            "TRACE_UI_URL": os.environ.get("TRACE_UI_URL", ""),
+        }
 
     def web_bind(self, service: str) -> str:
         return f"127.0.0.1:{self.cfg.web_port(service)}"

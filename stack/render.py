@@ -74,6 +74,8 @@ def nginx_values(cfg: StackConfig) -> dict[str, str]:
         GATEWAY_LISTEN=f"127.0.0.1:{cfg.gateway_port}",
         NGINX_ACCESS_LOG=str(cfg.log_dir / "nginx-access.log"),
         NGINX_CACHE_DIR=str(cfg.var / "nginx" / "cache"),
+        # No Grafana or Jaeger natively: the pattern matches no file, so /grafana/ and /jaeger/ are not routed.
+        NGINX_EXTRA_ROUTES=str(cfg.var / "nginx" / "routes" / "*.conf"),
     )
     return values
 
@@ -84,10 +86,13 @@ def fill_template(text: str, values: dict[str, str]) -> str:
 
 
 def nginx_conf(cfg: StackConfig) -> str:
-    platform = fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), nginx_values(cfg))
+    return nginx_main(cfg, fill_template((ROOT / "nginx" / "platform.conf.template").read_text(), nginx_values(cfg)))
+
+
+def nginx_main(cfg: StackConfig, platform: str) -> str:
+    """nginx's main file around the filled template: what the nginx image's own nginx.conf gives in Compose."""
     tmp = cfg.var / "nginx" / "tmp"
     user = "user root root;\n" if os.geteuid() == 0 else ""
-    # The main file: what the nginx image's own nginx.conf gives in Compose.
     return f"""{user}worker_processes 2;
 pid {cfg.run_dir / "nginx.pid"};
 error_log {cfg.log_dir / "nginx-error.log"} warn;

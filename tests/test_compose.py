@@ -6,6 +6,8 @@ completion; its commands and variable names must be the native stack's; each Doc
 each image's pinned requirements must be enough to load what its containers run. Needs no running stack.
 """
 
+import fnmatch
+import glob
 import json
 import os
 import re
@@ -25,7 +27,7 @@ from stack import compose
 from stack.__main__ import SETUP_COMMANDS
 from stack.config import MESSAGING_SERVICES, ROOT, SERVICES, StackConfig
 from stack.processes import WEB_COMMAND, WEB_HEALTHCHECK, NativeValues, app_processes, exporter_processes
-from stack.render import fill_template, nginx_values
+from stack.render import fill_template, nginx_main, nginx_values
 from stack.requirements import service_requirements
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -104,7 +106,7 @@ def test_every_dependency_waits_for_health_or_for_a_one_shot_to_succeed(services
 
 
 def test_every_app_process_of_the_native_stack_is_one_container_and_nothing_else_is(services, native):
-    infrastructure = {"redis", "nginx", "prometheus", *(f"{s}-db" for s in SERVICES)}
+    infrastructure = {"redis", "nginx", "prometheus", "grafana", "jaeger", *(f"{s}-db" for s in SERVICES)}
     infrastructure |= {process.name for process in exporter_processes(native)}
     infrastructure |= {f"{s}-migrate" for s in SERVICES}
     assert set(services) - infrastructure == {process.name for process in app_processes(native)}
@@ -168,26 +170,186 @@ def test_users_key_pair_is_in_a_volume_and_the_other_services_verify_with_its_jw
     assert "users-web" in services["users-web"]["environment"]["DJANGO_ALLOWED_HOSTS"].split(",")
 
 
+def placeholders(path: Path) -> set[str]:
+    return set(re.findall(r"\$\{(\w+)\}", path.read_text()))
+
+
 def test_nginx_uses_the_native_template_with_compose_service_names_on_their_ports(services, native):
     nginx = services["nginx"]
     template = ROOT / "nginx" / "platform.conf.template"
+    routes = ROOT / compose.OBSERVABILITY_ROUTES
     assert f"./{template.relative_to(ROOT)}:/etc/nginx/templates/default.conf.template:ro" in nginx["volumes"]
     env = nginx["environment"]
-    placeholders = set(re.findall(r"\$\{(\w+)\}", template.read_text()))
-    assert set(env) == set(nginx_values(native.cfg)) == placeholders
+    # The shared template's placeholders, and those of Compose's own routes (less the one the image sets itself).
+    assert set(nginx_values(native.cfg)) == placeholders(template)
+    observability = set(compose.observability_values()) - {"NGINX_ENTRYPOINT_LOCAL_RESOLVERS"}
+    assert observability == placeholders(routes) - {"NGINX_LOCAL_RESOLVERS"}
+    assert set(env) == placeholders(template) | set(compose.observability_values())
     listening = {f"{s}-web": services[f"{s}-web"]["environment"]["WEB_BIND"].split(":")[1] for s in SERVICES}
     listening["flower"] = services["flower"]["environment"]["FLOWER_PORT"]
     listening["prometheus"] = next(
         arg.rsplit(":", 1)[1] for arg in services["prometheus"]["command"] if arg.startswith("--web.listen-address=")
     )
+    listening["grafana"] = services["grafana"]["environment"]["GF_SERVER_HTTP_PORT"]
+    listening["jaeger"] = services["jaeger"]["environment"]["QUERY_HTTP_SERVER_HOST_PORT"].lstrip(":")
     upstreams = {name: value for name, value in env.items() if name.endswith("_UPSTREAM")}
-    assert len(upstreams) == len(SERVICES) + 2
+    assert len(upstreams) == len(SERVICES) + 4
     for name, value in upstreams.items():
         host, port = value.split(":")
         assert host in services, f"{name}={value}: no such Compose service"
         assert port == listening[host], f"{name}={value}: {host} listens on {listening[host]}"
-        assert nginx["depends_on"][host] == {"condition": "service_healthy"}
+        if "profiles" in services[host]:
+            # It may not run: nginx looks it up per request (nginx/observability.conf.template), never waits.
+            assert host not in nginx["depends_on"], host
+        else:
+            assert nginx["depends_on"][host] == {"condition": "service_healthy"}
     assert nginx["ports"] == [f"${{GATEWAY_PORT:-8080}}:{env['GATEWAY_LISTEN']}"]
+
+
+def test_compose_routes_to_grafana_and_jaeger_are_a_subfolder_template_the_shared_one_includes(services):
+    nginx = services["nginx"]
+    env = nginx["environment"]
+    mounted = dict(volume.rsplit(":", 2)[:2] for volume in nginx["volumes"])
+    target = mounted[f"./{compose.OBSERVABILITY_ROUTES}"]
+    # The image fills /etc/nginx/templates/<path>.template into /etc/nginx/conf.d/<path>; its own nginx.conf
+    # includes conf.d/*.conf, not a subfolder, so these locations land in the gateway's server block alone.
+    assert target.startswith(f"{compose.NGINX_TEMPLATES_DIR}/") and target.endswith(".template")
+    rendered = compose.NGINX_CONF_DIR + target.removeprefix(compose.NGINX_TEMPLATES_DIR).removesuffix(".template")
+    assert Path(rendered).parent != Path(compose.NGINX_CONF_DIR)
+    assert fnmatch.fnmatch(rendered, env["NGINX_EXTRA_ROUTES"])
+    assert "include ${NGINX_EXTRA_ROUTES};" in (ROOT / "nginx" / "platform.conf.template").read_text()
+    assert env["NGINX_ENTRYPOINT_LOCAL_RESOLVERS"]
+
+
+def test_the_native_gateway_and_kubernetes_include_no_extra_routes(native):
+    native_routes = nginx_values(native.cfg)["NGINX_EXTRA_ROUTES"]
+    assert native_routes.startswith(str(native.cfg.var)) and not glob.glob(native_routes)
+    documents = yaml.safe_load_all((ROOT / "deploy" / "kubernetes" / "base" / "platform.yaml").read_text())
+    gateway = next(doc for doc in documents if doc["metadata"]["name"] == "gateway-config")
+    conf = gateway["data"]["default.conf"]
+    # The ConfigMap, mounted at /etc/nginx/conf.d, holds default.conf alone: the pattern matches nothing there.
+    assert f"include {compose.NGINX_CONF_DIR}/{compose.EXTRA_ROUTES_DIR}/*.conf;" in conf
+    assert set(gateway["data"]) == {"default.conf"}
+    assert "location /grafana/" not in conf and "location /jaeger/" not in conf
+
+
+def test_compose_gateway_filled_as_the_image_fills_it_passes_nginx_t_without_grafana_or_jaeger(services, tmp_path):
+    """Both templates, mounted as Compose mounts them, through the nginx image's template step (its copy in the
+    stand-in image, which also finds the container's resolvers as the image's 15-local-resolvers does) with
+    Compose's values: nginx accepts the result, though no grafana or jaeger resolves here, since it looks them
+    up per request. The upstreams it resolves at start point at this machine instead, and the paths into
+    tmp_path."""
+    nginx = services["nginx"]
+    templates, conf_d = tmp_path / "templates", tmp_path / "conf.d"
+    for volume in nginx["volumes"]:
+        source, target, _ = volume.split(":")
+        copy = templates / Path(target).relative_to(compose.NGINX_TEMPLATES_DIR)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / source, copy)
+    env = {name: str(value) for name, value in nginx["environment"].items()}
+    for port, name in enumerate(
+        sorted(n for n in env if n.endswith("_UPSTREAM") and not n.startswith(("GRAFANA", "JAEGER")))
+    ):
+        env[name] = f"127.0.0.1:{20001 + port}"
+    env.update(
+        GATEWAY_LISTEN="127.0.0.1:20080",
+        NGINX_STATUS_LISTEN="127.0.0.1:20081",
+        NGINX_ACCESS_LOG=str(tmp_path / "access.log"),
+        NGINX_CACHE_DIR=str(tmp_path / "cache"),
+        NGINX_EXTRA_ROUTES=str(conf_d / env["NGINX_EXTRA_ROUTES"].removeprefix(f"{compose.NGINX_CONF_DIR}/")),
+        NGINX_ENVSUBST_TEMPLATE_DIR=str(templates),
+        NGINX_ENVSUBST_OUTPUT_DIR=str(conf_d),
+        PATH=os.environ["PATH"],
+    )
+    cfg = StackConfig(var=tmp_path, port_base=20000, gateway_port=20080)
+    for folder in (cfg.log_dir, cfg.run_dir, tmp_path / "nginx" / "tmp"):
+        folder.mkdir(parents=True)
+    # The image's nginx.conf includes conf.d/*.conf.
+    (tmp_path / "nginx.conf").write_text(nginx_main(cfg, f"include {conf_d}/*.conf;"))
+    for program in ("envsubst", "nginx"):
+        assert shutil.which(program) or Path(f"/usr/sbin/{program}").exists(), (
+            f"{program} is missing: run make bootstrap"
+        )
+    entrypoint = ROOT / "scripts" / "compose" / "standins" / "nginx-entrypoint.sh"
+    argv = ["sh", str(entrypoint), "nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    result = subprocess.run(
+        argv, env={**env, "PATH": f"{env['PATH']}:/usr/sbin"}, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    routes = (conf_d / "routes" / "observability.conf").read_text()
+    assert placeholders(conf_d / "routes" / "observability.conf") == placeholders(conf_d / "default.conf") == set()
+    assert re.search(r"^resolver \S+.* valid=10s", routes, re.MULTILINE), routes[:800]
+    assert "proxy_pass http://$grafana_upstream;" in routes and "set $grafana_upstream grafana:3000;" in routes
+    assert "proxy_pass http://$jaeger_upstream;" in routes and "set $jaeger_upstream jaeger:16686;" in routes
+
+
+def test_grafana_and_jaeger_run_in_a_profile_and_nothing_outside_it_waits_for_them(services):
+    profiled = {name for name, service in services.items() if "profiles" in service}
+    assert profiled == {"grafana", "jaeger"}
+    for name in profiled:
+        assert services[name]["profiles"] == [compose.OBSERVABILITY_PROFILE], name
+    for name, service in services.items():
+        if name not in profiled:
+            assert not set(service.get("depends_on", {})) & profiled, f"{name} waits for {profiled}"
+    # Without the profile, `docker compose up` (and `make test-compose`) pulls neither image: the run's list of
+    # base images to pull or stand in for leaves them out.
+    checks = ROOT / "scripts" / "compose" / "checks.py"
+    listed = subprocess.run(
+        [sys.executable, str(checks), "base-images", str(COMPOSE_FILE)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert compose.PROMETHEUS_IMAGE in listed
+    assert not {services[name]["image"] for name in profiled} & set(listed), listed
+    assert services["grafana"]["image"] == compose.GRAFANA_IMAGE and services["jaeger"]["image"] == compose.JAEGER_IMAGE
+    for name in profiled:
+        image, tag = services[name]["image"].rsplit(":", 1)
+        assert re.fullmatch(r"\d+\.\d+\.\d+", tag), f"{name}: {image} is not pinned to a version"
+
+
+def test_grafana_is_provisioned_read_only_and_served_under_grafana(services):
+    grafana = services["grafana"]
+    env = grafana["environment"]
+    assert grafana["image"].startswith("grafana/grafana-oss:")
+    assert env["GF_SERVER_ROOT_URL"] == "http://localhost:${GATEWAY_PORT:-8080}/grafana/"
+    assert env["GF_SERVER_SERVE_FROM_SUB_PATH"] == "true"
+    # The admin's password from .env, required; no self sign-up.
+    assert env["GF_SECURITY_ADMIN_PASSWORD"] == "${GRAFANA_ADMIN_PASSWORD:?see .env.example}"
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    for volume in grafana["volumes"]:
+        if volume.startswith("./"):
+            source, _, mode = volume.split(":")
+            assert mode == "ro", volume
+            assert (ROOT / source).is_dir(), volume
+    assert "grafana-data:/var/lib/grafana" in grafana["volumes"]
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+    # Its check asks the path the gateway routes to it.
+    assert f"127.0.0.1:{env['GF_SERVER_HTTP_PORT']}/grafana/api/health" in grafana["healthcheck"]["test"][1]
+
+
+def test_jaeger_takes_otlp_over_http_and_serves_its_ui_under_jaeger(services):
+    jaeger = services["jaeger"]
+    env = jaeger["environment"]
+    assert jaeger["image"].startswith("jaegertracing/all-in-one:")
+    assert env["COLLECTOR_OTLP_ENABLED"] == "true"
+    assert env["COLLECTOR_OTLP_HTTP_HOST_PORT"] == ":4318"
+    assert env["QUERY_BASE_PATH"] == "/jaeger"
+    # .env.example's endpoint (opt-in) and the admin's trace link are this Jaeger's.
+    example = (ROOT / ".env.example").read_text()
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318" in example
+    assert re.search(r"^OTEL_EXPORTER_OTLP_ENDPOINT=$", example, re.MULTILINE)
+    assert re.search(r"^TRACE_UI_URL=/jaeger/trace/\{trace_id\}$", example, re.MULTILINE)
+    for process in app_processes(compose.VALUES):
+        if process.service:
+            assert services[process.name]["environment"]["TRACE_UI_URL"] == "${TRACE_UI_URL:-}", process.name
+            assert services[process.name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == (
+                "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
+            ), process.name
+
+
+def test_every_password_of_env_example_is_one_test_compose_replaces_with_a_secret():
+    # scripts/test-compose.sh makes its .env from .env.example, a fresh secret for every change-me value.
+    example = (ROOT / ".env.example").read_text()
+    for name in ("GRAFANA_ADMIN_PASSWORD", "FLOWER_PASSWORD", "ADMIN_PASSWORD"):
+        assert re.search(rf"^{name}=change-me", example, re.MULTILINE), name
 
 
 def test_every_compose_variable_is_documented_in_env_example_and_none_else():

@@ -46,8 +46,10 @@ def images(compose_file: str) -> None:
 
 def base_images(compose_file: str, dockerfiles: list[str]) -> None:
     """Every image the stack starts from: the FROM of each Dockerfile the Compose file builds (and of any
-    given), and the image of each service not built."""
+    given), and the image of each service not built. Not those of a profile's services (Grafana and Jaeger's
+    `observability`): `up` without the profile, as the run does, neither pulls nor starts them."""
     services = yaml.safe_load(Path(compose_file).read_text())["services"]
+    services = {name: service for name, service in services.items() if not service.get("profiles")}
     built = [
         Path(compose_file).parent / service["build"]["context"] / service["build"].get("dockerfile", "Dockerfile")
         for service in services.values()

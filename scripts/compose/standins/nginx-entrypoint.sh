@@ -4,6 +4,12 @@
 # suffix>, with only the variables defined in the environment substituted (nginx's own $variables stay).
 set -eu
 if [ "${1:-}" = nginx ] || [ "${1:-}" = nginx-debug ]; then
+    # And its 15-local-resolvers.envsh: the container's resolvers, for a template that looks names up when a
+    # request comes (nginx/observability.conf.template).
+    if [ -n "${NGINX_ENTRYPOINT_LOCAL_RESOLVERS:-}" ]; then
+        NGINX_LOCAL_RESOLVERS=$(awk 'BEGIN { ORS = " " } $1 == "nameserver" { print $2 }' /etc/resolv.conf)
+        export NGINX_LOCAL_RESOLVERS
+    fi
     template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
     output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
     suffix=${NGINX_ENVSUBST_TEMPLATE_SUFFIX:-.template}
