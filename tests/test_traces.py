@@ -53,10 +53,12 @@ def test_one_order_is_one_trace_from_the_post_through_every_hop_of_the_saga(buye
     def complete() -> list[dict] | None:
         spans = spans_of_trace(trace_id)
         names = {(span["service"], span["name"]) for span in spans}
-        wanted = {(runner, f"run/{message}") for _, message, runner in HOPS}
+        wanted = {("orders", "POST api/orders/")}
+        wanted |= {(runner, f"run/{message}") for _, message, runner in HOPS}
+        wanted |= {(publisher, f"apply_async/{message}") for publisher, message, _ in HOPS}
         return spans if wanted <= names else None
 
-    # Each process writes its spans in batches every few seconds.
+    # Each process (the web, the relays, the workers) writes its spans in batches every few seconds.
     spans = wait_until(complete, timeout=30, interval=1, message="every hop's spans written")
     by_id = {span["spanId"]: span for span in spans}
 
