@@ -316,6 +316,9 @@ def test_image_requirements_are_enough_for_web_worker_relay_and_set_up(service, 
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # The kit of this checkout, as the image's PYTHONPATH gives it (Dockerfile), whichever one the virtual
+        # environment installed.
+        "PYTHONPATH": str(ROOT / "libs" / "service_kit"),
         "DATABASE_URL": f"postgres://{service}@{service}-db:5432/{service}",
         "REDIS_URL": "redis://redis:6379/0",
         "STATIC_ROOT": str(tmp_path / "static"),
