@@ -16,6 +16,7 @@
 #                          the host trusts CAs of its own, /usr/local/share/ca-certificates/*.crt)
 #   COMPOSE_GATEWAY_PORT=24080  the gateway's port on the host (127.0.0.1)
 #   COMPOSE_DEADLINE=s     the whole run's limit (2400); COMPOSE_UP_TIMEOUT=s for every container's health (600)
+#   COMPOSE_HEALTH_PARALLEL=3  healthchecks run at once at most (podman 4.3 runs none itself here; see health_runner)
 #   COMPOSE_REBUILD=1      build everything anew, without podman's layer cache: the Debian base, the stand-ins,
 #                          the project's images (what a first run on a new machine does)
 #   COMPOSE_KEEP=1         leave the stack running at the end (a diagnosis aid; `down -v` is then yours)
@@ -37,6 +38,7 @@ HOST_CA=${COMPOSE_HOST_CA:-auto}
 GATEWAY_PORT=${COMPOSE_GATEWAY_PORT:-24080}
 DEADLINE_S=${COMPOSE_DEADLINE:-2400}
 UP_TIMEOUT=${COMPOSE_UP_TIMEOUT:-600}
+HEALTH_PARALLEL=${COMPOSE_HEALTH_PARALLEL:-3}
 MIRROR=${COMPOSE_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_IMAGE=localhost/shop-debian-minbase:bookworm
 PYTHON=/usr/bin/python3 # the machine's, with Debian's python3-yaml (a dependency of docker-compose)
@@ -228,12 +230,22 @@ done <.env.example >"$TMP/.env"
 chmod 600 "$TMP/.env"
 
 # podman 4.3 runs healthchecks from systemd timers, absent here: this loop runs `podman healthcheck run`
-# for each of the run's containers, first 3 s after it appears, then at its own interval.
+# for each of the run's containers, first 3 s after it appears, then at its own interval, the most overdue first.
+# A check is a podman process and an exec through conmon and runc, and podman counts it failed (exit code -1,
+# "exceeded timeout") when it outlasts the container's timeout (5 s), its own start included. Started at every
+# interval whatever was still running, checks piled up on this 2-core machine (a dozen and more at once, load
+# above 20) until each outlasted its timeout and containers stayed starting or turned unhealthy for minutes. So:
+# one check of a container at a time, HEALTH_PARALLEL at once in all, each bounded.
 health_runner() {
-    declare -A due=() every=()
-    local id now interval
+    declare -A due=() every=() running=()
+    local id now interval busy candidates
     while [ "$(remaining)" -gt 0 ]; do
         now=$(date +%s)
+        busy=0
+        for id in "${!running[@]}"; do
+            if kill -0 "${running[$id]}" 2>/dev/null; then busy=$((busy + 1)); else unset "running[$id]"; fi
+        done
+        candidates=
         for id in $(podman ps --filter "label=com.docker.compose.project=$PROJECT" -q 2>/dev/null); do
             if [ -z "${every[$id]:-}" ]; then
                 interval=$(podman inspect --format '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval}}{{end}}' "$id" 2>/dev/null || true)
@@ -247,10 +259,17 @@ health_runner() {
                 fi
                 due[$id]=$((now + 3))
             fi
-            [ "${every[$id]}" != none ] && [ "$now" -ge "${due[$id]}" ] || continue
-            due[$id]=$((now + every[$id]))
-            timeout 90 podman healthcheck run "$id" >/dev/null 2>&1 &
+            if [ "${every[$id]}" != none ] && [ "$now" -ge "${due[$id]}" ] && [ -z "${running[$id]:-}" ]; then
+                candidates+="${due[$id]} $id"$'\n'
+            fi
         done
+        if [ "$busy" -lt "$HEALTH_PARALLEL" ] && [ -n "$candidates" ]; then
+            while read -r _ id; do
+                due[$id]=$((now + every[$id]))
+                timeout 60 podman healthcheck run "$id" </dev/null >/dev/null 2>&1 &
+                running[$id]=$!
+            done < <(printf '%s' "$candidates" | sort -n | head -n "$((HEALTH_PARALLEL - busy))")
+        fi
         sleep 1
     done
 }

@@ -237,6 +237,13 @@ def redis() -> dict:
     }
 
 
+def setup_command(service: str) -> list[str]:
+    """The migrate container's command: the set-up commands in order, each one run again (a few times, a few seconds
+    apart) while its database cannot be reached, as while the database restarts or its name does not resolve yet
+    (service_kit/setup_commands.py). Each argument is one `manage.py` command line."""
+    return ["python", "-m", "service_kit.setup_commands", *(shlex.join(args) for args in MIGRATE_COMMANDS[service])]
+
+
 def migrate(service: str) -> dict:
     """The one-shot set-up of a service: its key pair (users), migrations, the staff account, demo data; web and
     worker wait for it."""
@@ -245,10 +252,9 @@ def migrate(service: str) -> dict:
     env.update(ADMIN_EMAIL="${ADMIN_EMAIL:-admin@example.com}", ADMIN_PASSWORD=required("ADMIN_PASSWORD"))
     if service == "users":
         env.update(SERVICE_CLIENT_ID=SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET=required("SERVICE_CLIENT_SECRET"))
-    script = " && ".join(shlex.join(["python", "manage.py", *args]) for args in MIGRATE_COMMANDS[service])
     return {
         **image(service),
-        "command": ["sh", "-c", script],
+        "command": setup_command(service),
         "environment": env,
         **key_volume(service),
         "depends_on": healthy(f"{service}-db", "redis"),

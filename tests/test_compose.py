@@ -131,9 +131,10 @@ def test_app_containers_use_the_native_variable_names(services, native):
 def test_one_shot_set_up_runs_the_native_set_up_commands_with_the_staff_account(services, native):
     for service in SERVICES:
         container = services[f"{service}-migrate"]
-        shell, flag, script = container["command"]
-        assert (shell, flag) == ("sh", "-c")
-        commands = [part.split()[2:] for part in script.split(" && ")]
+        # Each argument of the kit's runner is one manage.py command line (service_kit/setup_commands.py).
+        runner, command_lines = container["command"][:3], container["command"][3:]
+        assert runner == ["python", "-m", "service_kit.setup_commands"]
+        commands = [shlex.split(line) for line in command_lines]
         assert commands == [args for args in SETUP_COMMANDS[service] if args[0] != "collectstatic"]
         assert {"ADMIN_EMAIL", "ADMIN_PASSWORD", "DATABASE_URL"} <= set(container["environment"])
         assert container["depends_on"] == {
@@ -454,6 +455,7 @@ call_command("check")
 for command, app in get_commands().items():
     load_command_class(app, command)
 import config.celery, config.wsgi, celery.bin.celery, gunicorn.app.wsgiapp, service_kit.gunicorn_conf
+import service_kit.setup_commands
 Connection(settings.CELERY_BROKER_URL).transport
 """
 FLOWER_ENTRY_POINTS = """
@@ -476,6 +478,9 @@ def test_image_requirements_are_enough_for_web_worker_relay_and_set_up(service, 
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # The kit of this checkout, as the image's PYTHONPATH gives it (Dockerfile), whichever one the virtual
+        # environment installed.
+        "PYTHONPATH": str(ROOT / "libs" / "service_kit"),
         "DATABASE_URL": f"postgres://{service}@{service}-db:5432/{service}",
         "REDIS_URL": "redis://redis:6379/0",
         "STATIC_ROOT": str(tmp_path / "static"),

@@ -4,6 +4,7 @@ Access lines are JSON, like every other log line, and carry the request id nginx
 """
 
 import os
+import tempfile
 
 # nginx refuses, in the API's envelope, a request line or a header line over 8,000 bytes (its
 # large_client_header_buffers) and all headers over 32,000: gunicorn's limits are looser (8,190 is its
@@ -38,3 +39,19 @@ def child_exit(server, worker):
 # gunicorn's name for its processes ("<service>-web", what --name set): given here, so the web command is the
 # same for every service and is the image's CMD as it is.
 proc_name = f"{os.environ.get('SERVICE_NAME', 'service')}-web"
+
+
+# gunicorn's control socket (for `gunicornc`): under $XDG_RUNTIME_DIR, else ~/.gunicorn/. An image's user has a home
+# it cannot write (/app), where the socket would fail at every start: there it goes to the temporary folder. Where
+# the default folder can be made (the native stack), the default stands.
+def _default_control_folder_writable() -> bool:
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime_dir and os.path.isdir(runtime_dir):
+        return True
+    home = os.path.expanduser("~")
+    folder = os.path.join(home, ".gunicorn")
+    return os.access(folder if os.path.isdir(folder) else home, os.W_OK)
+
+
+if not _default_control_folder_writable():
+    control_socket = os.path.join(tempfile.gettempdir(), "gunicorn.ctl")
