@@ -4,7 +4,6 @@ Access lines are JSON, like every other log line, and carry the request id nginx
 """
 
 import os
-import tempfile
 
 # nginx refuses, in the API's envelope, a request line or a header line over 8,000 bytes (its
 # large_client_header_buffers) and all headers over 32,000: gunicorn's limits are looser (8,190 is its
@@ -41,17 +40,7 @@ def child_exit(server, worker):
 proc_name = f"{os.environ.get('SERVICE_NAME', 'service')}-web"
 
 
-# gunicorn's control socket (for `gunicornc`): under $XDG_RUNTIME_DIR, else ~/.gunicorn/. An image's user has a home
-# it cannot write (/app), where the socket would fail at every start: there it goes to the temporary folder. Where
-# the default folder can be made (the native stack), the default stands.
-def _default_control_folder_writable() -> bool:
-    runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime_dir and os.path.isdir(runtime_dir):
-        return True
-    home = os.path.expanduser("~")
-    folder = os.path.join(home, ".gunicorn")
-    return os.access(folder if os.path.isdir(folder) else home, os.W_OK)
-
-
-if not _default_control_folder_writable():
-    control_socket = os.path.join(tempfile.gettempdir(), "gunicorn.ctl")
+# gunicorn's control socket (for `gunicornc`) is off: nothing of the platform talks to it (a redeploy signals the
+# master, HUP), the four gunicorns of a native stack would each take the one default path (~/.gunicorn/) from the
+# others, and an image's user cannot write its home (/app), where gunicorn logs an error at every start.
+control_socket_disable = True
