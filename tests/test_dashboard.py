@@ -33,7 +33,7 @@ DATASOURCES = GRAFANA / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDERS = GRAFANA / "provisioning" / "dashboards" / "shop-platform.yml"
 RULES = ROOT / "monitoring" / "rules.yml"
 
-# What the dashboard shows, by panel title: the brief of monitoring/grafana's dashboard.
+# What the dashboard shows, by panel title.
 PANELS = {
     "Orders per second by outcome",
     "Saga: POST to terminal status, p50 / p90 / p99",
