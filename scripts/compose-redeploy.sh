@@ -61,7 +61,7 @@ step_done() {
 
 # --- 1. set-up commands ---------------------------------------------------------------------------------
 compose up -d --no-deps --force-recreate "$service-migrate"
-migrate=$(compose ps -q "$service-migrate" | head -n 1)
+migrate=$(compose ps -a -q "$service-migrate" | head -n 1) # -a: Compose v2 lists running ones only without it
 [ -n "$migrate" ] || fail "no $service-migrate container"
 code=$(timeout "$TIMEOUT" $DOCKER wait "$migrate") || fail "$service-migrate did not end within $TIMEOUT s"
 [ "$code" = 0 ] || fail "$service-migrate exited $code"
@@ -121,11 +121,12 @@ restore() { upstream "$original" || echo "the gateway's upstream ${service}_svc 
 trap 'restore; cleanup_new' EXIT
 upstream "$address:$port" || fail "the gateway did not take the new $service-web"
 step_done "gateway sends $service to the new web only ($address:$port)"
+new= # it serves now: whatever fails below, it stays
+trap restore EXIT
 
 # The old one answers what nginx had sent it (nginx's old workers wait for those answers), then stops.
 $DOCKER stop -t "$WEB_STOP_TIMEOUT" "$old" >/dev/null || fail "could not stop the old $service-web"
 $DOCKER rm "$old" >/dev/null || fail "could not remove the old $service-web"
-new= # serving now: not to be removed any more
 step_done "old web stopped and removed"
 trap - EXIT
 upstream "$original" || fail "the gateway's upstream ${service}_svc could not be set back to $original"
