@@ -5,7 +5,7 @@
 #
 # 1. <service>-migrate again: its set-up commands (migrations first, idempotent), so the new code finds its
 #    tables; the redeploy stops if they fail.
-# 2. <service>-worker and <service>-relay recreated, as many workers as were running: Compose stops each old
+# 2. <service>-worker and <service>-relay recreated, as many workers as there were: Compose stops each old
 #    container with TERM and waits its stop_grace_period (Celery's warm shutdown: running tasks finish, fetched
 #    ones go back to the queue, tasks being acknowledged late; the relay ends its sweep), then starts the new.
 # 3. <service>-web without a gap: a second web container of the new image beside the old one (`--scale
@@ -68,7 +68,8 @@ code=$(timeout "$TIMEOUT" $DOCKER wait "$migrate") || fail "$service-migrate did
 step_done "set-up commands run"
 
 # --- 2. worker and relay ----------------------------------------------------------------------------------
-workers=$(running "$service-worker" | wc -l)
+# As many workers as the service has containers (`--scale`), a stopped one included: all of them new.
+workers=$(compose ps -a -q "$service-worker" | wc -l)
 [ "$workers" -ge 1 ] || workers=1
 compose up -d --no-deps --force-recreate --scale "$service-worker=$workers" "$service-worker" "$service-relay"
 step_done "worker (x$workers) and relay replaced"

@@ -344,6 +344,7 @@ redeploy_orders() {
     echo "before: web $before_web; worker and relay $(echo $before_workers)"
     outcome=$(COMPOSE="docker-compose -p $PROJECT --project-directory $ROOT --env-file $TMP/.env -f $TMP/docker-compose.yml" \
         DOCKER=podman checks steady "$TMP" 2 "$ROOT/scripts/compose-redeploy.sh" orders) || { echo "$outcome"; return 1; }
+    echo "$outcome"
     after_web=$(dc ps -q orders-web) after_workers=$(dc ps -q orders-worker orders-relay | sort)
     echo "after: web $after_web; worker and relay $(echo $after_workers)"
     [ "$(wc -w <<<"$after_web")" -eq 1 ] || { echo "not one orders-web after the redeploy: $after_web"; return 1; }
