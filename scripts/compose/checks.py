@@ -344,8 +344,6 @@ def steady_orders(gateway: Gateway, rate: str, *command: str) -> str:
         if (order["status"], order["cancel_reason"] or "") != expected:
             raise Failed(f"order {entry['id']} ({entry['card']}) ended {order['status']} {order['cancel_reason']}")
         outcome[order["status"]] = outcome.get(order["status"], 0) + 1
-    state = gateway.state()
-    gateway.save(orders={**state.get("orders", {}), **{i: o["status"] for i, o in orders.items()}})
     slowest = max(entry["seconds"] for entry in sent)
     return (
         f"{took:.0f} s; {len(sent)} orders at {rate}/s, 0 failed, one order each, all as their cards say "
