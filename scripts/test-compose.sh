@@ -5,8 +5,8 @@
 # for every healthcheck, then, through the gateway only: registers, signs in, places an order that ends
 # confirmed and one declined; opens each admin and Flower; scales orders-worker to 2 and SIGKILLs one of
 # them while orders are in flight (they still end terminal); redeploys orders (scripts/compose-redeploy.sh)
-# while 2 orders a second are placed (none fails, one order per POST, all terminal); takes the stack down and up again and finds
-# the data there (volumes); `down -v`. Prints each step's time and ends with `test-compose: passed` or
+# while 2 orders a second are placed (none fails, one order per POST, all terminal); takes the stack down and
+# up again and finds the data there (volumes); `down -v`. Prints each step's time and ends with `test-compose: passed` or
 # `test-compose: failed: <step>`.
 #
 #   COMPOSE_STANDINS=auto|1|0  base images (python, postgres, redis, nginx, prometheus, debian): auto pulls each from its

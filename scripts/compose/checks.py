@@ -259,10 +259,9 @@ def steady_orders(gateway: Gateway, rate: str, *command: str) -> str:
     """Orders placed through the gateway at `rate` a second (open loop, fixed schedule: a slow answer does not
     delay the next) from `lead` seconds before the command until `tail` seconds after it ended, by five fresh
     customers in turn (each may place 30 orders a minute; the gateway's address may register 10 an hour), one in
-    ten with a declined card; the command (a redeploy) must succeed. Then: every POST
-    answered 201, none failed; one order per POST (each buyer lists exactly the orders its POSTs were answered
-    with: a POST run twice would show as one more); every order ends as its card says. Bounded: at most
-    rate x (lead + command_limit + tail) orders."""
+    ten with a declined card; the command (a redeploy) must succeed. Then: every POST answered 201; one order per
+    POST (each customer lists exactly the orders its POSTs were answered with: a POST run twice would show as one
+    more); every order ends as its card says. Bounded: at most rate x (lead + command_limit + tail) orders."""
     lead, tail, command_limit, buyers_count = 2.0, 3.0, 480.0, 5
     every = 1 / float(rate)
     stamp = int(time.time())
