@@ -4,8 +4,9 @@
 # own Dockerfiles, starts docker-compose.yml with a .env made from .env.example (generated secrets), waits
 # for every healthcheck, then, through the gateway only: registers, signs in, places an order that ends
 # confirmed and one declined; opens each admin and Flower; scales orders-worker to 2 and SIGKILLs one of
-# them while orders are in flight (they still end terminal); takes the stack down and up again and finds
-# the data there (volumes); `down -v`. Prints each step's time and ends with `test-compose: passed` or
+# them while orders are in flight (they still end terminal); redeploys orders (scripts/compose-redeploy.sh)
+# while 2 orders a second are placed (none fails, one order per POST, all terminal); takes the stack down and
+# up again and finds the data there (volumes); `down -v`. Prints each step's time and ends with `test-compose: passed` or
 # `test-compose: failed: <step>`.
 #
 #   COMPOSE_STANDINS=auto|1|0  base images (python, postgres, redis, nginx, prometheus, debian): auto pulls each from its
@@ -334,7 +335,30 @@ scale_and_kill() {
 }
 run_step "scale and kill" 600 scale_and_kill || true
 
-# --- 7. down and up again: the data is in the volumes --------------------------------------------------
+# --- 7. orders redeployed while orders are placed: no request fails, none runs twice, none is lost -----------
+# scripts/compose-redeploy.sh orders (its set-up commands, worker and relay replaced, a new web beside the old,
+# the gateway moved to it, the old one stopped) while checks.py places 2 orders a second through the gateway.
+redeploy_orders() {
+    local before_web before_workers after_web after_workers outcome
+    before_web=$(dc ps -q orders-web) before_workers=$(dc ps -q orders-worker orders-relay | sort)
+    echo "before: web $before_web; worker and relay $(echo $before_workers)"
+    outcome=$(COMPOSE="docker-compose -p $PROJECT --project-directory $ROOT --env-file $TMP/.env -f $TMP/docker-compose.yml" \
+        DOCKER=podman checks steady "$TMP" 2 "$ROOT/scripts/compose-redeploy.sh" orders) || { echo "$outcome"; return 1; }
+    echo "$outcome"
+    after_web=$(dc ps -q orders-web) after_workers=$(dc ps -q orders-worker orders-relay | sort)
+    echo "after: web $after_web; worker and relay $(echo $after_workers)"
+    [ "$(wc -w <<<"$after_web")" -eq 1 ] || { echo "not one orders-web after the redeploy: $after_web"; return 1; }
+    [[ " $before_web " != *" ${after_web%%[[:space:]]*} "* ]] || { echo "orders-web was not replaced"; return 1; }
+    [ -z "$(comm -12 <(echo "$before_workers") <(echo "$after_workers"))" ] ||
+        { echo "worker or relay not replaced"; return 1; }
+    [ "$(wc -w <<<"$after_workers")" -eq "$(wc -w <<<"$before_workers")" ] ||
+        { echo "worker and relay: $(wc -w <<<"$before_workers") containers before, $(wc -w <<<"$after_workers") after"; return 1; }
+    wait_healthy 240 || return 1
+    echo "orders-web, worker(s) and relay replaced; $outcome"
+}
+run_step "redeploy orders" 900 redeploy_orders || true
+
+# --- 8. down and up again: the data is in the volumes --------------------------------------------------
 restart() {
     dc down -t 30 || return 1
     [ -n "$(owned_volumes)" ] || { echo "no volume left after down"; return 1; }
@@ -344,7 +368,7 @@ restart() {
 }
 run_step "down, up: data kept" "$((UP_TIMEOUT + 300))" restart || true
 
-# --- 8. down -v: nothing of the run left ---------------------------------------------------------------
+# --- 9. down -v: nothing of the run left ---------------------------------------------------------------
 down_all() {
     dc down -v --remove-orphans -t 30 || return 1
     local left

@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -254,8 +255,103 @@ def persisted(gateway: Gateway) -> str:
     return f"the customer signs in again; {len(found)} orders there with their statuses; same signing key {keys}"
 
 
+def steady_orders(gateway: Gateway, rate: str, *command: str) -> str:
+    """Orders placed through the gateway at `rate` a second (open loop, fixed schedule: a slow answer does not
+    delay the next) from `lead` seconds before the command until `tail` seconds after it ended, by five fresh
+    customers in turn (each may place 30 orders a minute; the gateway's address may register 10 an hour), one in
+    ten with a declined card; the command (a redeploy) must succeed. Then: every POST answered 201; one order per
+    POST (each customer lists exactly the orders its POSTs were answered with: a POST run twice would show as one
+    more); every order ends as its card says. Bounded: at most rate x (lead + command_limit + tail) orders."""
+    lead, tail, command_limit, buyers_count = 2.0, 3.0, 480.0, 5
+    every = 1 / float(rate)
+    stamp = int(time.time())
+    # A product of the run's own with stock for every order (the demo mug's 100 would run out).
+    sku = f"COMPOSE-STEADY-{stamp}"
+    staff = gateway.token(gateway.env["ADMIN_EMAIL"], gateway.env["ADMIN_PASSWORD"])
+    product = {"sku": sku, "name": "Steady orders", "price": "2.50", "stock": 10_000}
+    gateway.call("POST", "/api/inventory/products/", product, headers={"Authorization": f"Bearer {staff}"},
+                 expect=(201,))  # fmt: skip
+    buyers = []
+    for n in range(buyers_count):  # the sign-up routes allow a few a second: paced
+        email = f"compose-steady-{stamp}-{n}@example.com"
+        gateway.call("POST", "/api/users/register/", {"email": email, "password": PASSWORD}, expect=(201,))
+        buyers.append(gateway.token(email, PASSWORD))
+        time.sleep(0.5)
+    sent: list[dict] = []
+    stop = threading.Event()
+
+    def place(index: int) -> None:
+        card = "pm_card_chargeDeclined" if index % 10 == 9 else "pm_card_visa"
+        entry = {"buyer": index % buyers_count, "card": card, "status": 0, "id": None, "error": ""}
+        sent.append(entry)
+        key = f"compose-steady-{stamp}-{index}"
+        began = time.monotonic()
+        try:
+            order = gateway.call(
+                "POST",
+                "/api/orders/",
+                {"lines": [{"sku": sku, "quantity": 1}], "payment_method": card},
+                headers={"Authorization": f"Bearer {buyers[entry['buyer']]}", "Idempotency-Key": key,
+                         "X-Request-ID": key},
+                expect=(201,),
+            )  # fmt: skip
+            entry.update(status=201, id=order["id"])
+        except (Failed, urllib.error.URLError, OSError) as error:
+            entry["error"] = str(error)[:200]
+        entry["seconds"] = time.monotonic() - began
+
+    limit = int(float(rate) * (lead + command_limit + tail))
+    with ThreadPoolExecutor(max_workers=16) as pool:
+
+        def schedule() -> None:
+            began = time.monotonic()
+            for index in range(limit):
+                if stop.wait(max(0.0, began + index * every - time.monotonic())):
+                    return
+                pool.submit(place, index)
+
+        scheduler = threading.Thread(target=schedule, daemon=True)
+        scheduler.start()
+        time.sleep(lead)
+        started = time.monotonic()
+        # test-compose.sh's own command: its output goes to the step's log (standard error: standard output is
+        # this step's one line).
+        result = subprocess.run(command, timeout=command_limit, check=False, stdout=sys.stderr)  # noqa: S603
+        took = time.monotonic() - started
+        time.sleep(tail)
+        stop.set()
+        scheduler.join(timeout=10)
+    if result.returncode != 0:
+        raise Failed(f"`{' '.join(command[:3])} ...` exited {result.returncode}")
+    failed = [entry for entry in sent if entry["status"] != 201]
+    if failed:
+        first = [f"{entry['error'][:90]} after {entry['seconds']:.1f} s" for entry in failed[:3]]
+        raise Failed(f"{len(failed)} of {len(sent)} POSTs failed: {first}")
+    if len(sent) < float(rate) * (lead + took):
+        raise Failed(f"only {len(sent)} orders in {lead + took:.0f} s")
+    orders = {}
+    for n, token in enumerate(buyers):
+        ids = [entry["id"] for entry in sent if entry["buyer"] == n]
+        listed = gateway.orders(token)
+        if sorted(listed) != sorted(ids) or len(set(ids)) != len(ids):
+            raise Failed(f"buyer {n}: {len(ids)} POSTs answered, {len(listed)} orders listed: not one order each")
+        orders.update(gateway.until_terminal(token, ids, limit=240))
+    outcome = {}
+    for entry in sent:
+        order = orders[entry["id"]]
+        expected = ("confirmed", "") if entry["card"] == "pm_card_visa" else ("cancelled", "payment_declined")
+        if (order["status"], order["cancel_reason"] or "") != expected:
+            raise Failed(f"order {entry['id']} ({entry['card']}) ended {order['status']} {order['cancel_reason']}")
+        outcome[order["status"]] = outcome.get(order["status"], 0) + 1
+    slowest = max(entry["seconds"] for entry in sent)
+    return (
+        f"{took:.0f} s; {len(sent)} orders at {rate}/s, 0 failed, one order each, all as their cards say "
+        f"{outcome}; slowest POST {slowest:.2f} s"
+    )
+
+
 STEPS = {"customer": customer, "operator-pages": operator_pages, "place": place_and_kill, "terminal": burst_terminal,
-         "persisted": persisted}  # fmt: skip
+         "persisted": persisted, "steady": steady_orders}  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
