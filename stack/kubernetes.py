@@ -27,7 +27,6 @@ so a service's DJANGO_ALLOWED_HOSTS is the ConfigMap's list and the pod's IP.
 
 import hashlib
 import re
-import shlex
 from functools import partial
 from pathlib import Path
 
@@ -39,13 +38,13 @@ from .compose import (
     FLOWER_PORT,
     GATEWAY_LISTEN,
     KEYS_DIR,
-    MIGRATE_COMMANDS,
     NGINX_STATUS_PORT,
     PROJECT,
     PROMETHEUS_IMAGE,
     PROMETHEUS_PORT,
     ComposeValues,
     gateway_values,
+    setup_command,
 )
 from .config import ROOT, SERVICES
 from .processes import (
@@ -365,15 +364,14 @@ def service_object(name: str, component: str, port: int, service: str | None = N
 
 
 def migration_job(service: str, values: KubernetesValues) -> dict:
-    """The process list's set-up commands, as Compose's migrate container runs them (less collectstatic: the image
-    holds its static files)."""
+    """The process list's set-up commands with Compose's migrate command (less collectstatic: the image holds its
+    static files; each command run again while its database is out of reach, as a database pod restarts)."""
     env = service_env(values, service)
     if service == "users":  # the staff account and orders_svc's service client live in users_svc
         env.update(
             ADMIN_EMAIL=FromConfig("ADMIN_EMAIL"), ADMIN_PASSWORD=FromSecret(secret_name(service), "ADMIN_PASSWORD")
         )
         env.update(values.service_client())
-    script = " && ".join(shlex.join(["python", "manage.py", *args]) for args in MIGRATE_COMMANDS[service])
     volumes, mounts = keys_volume(service)
     name = f"{service}-migrate"
     pod = {
@@ -383,7 +381,7 @@ def migration_job(service: str, values: KubernetesValues) -> dict:
             {
                 "name": "migrate",
                 "image": image(service),
-                "command": ["sh", "-c", script],
+                "command": setup_command(service),
                 "env": env_list(env),
                 "resources": RESOURCES["migrate"],
                 "securityContext": APP_SECURITY,

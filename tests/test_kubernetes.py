@@ -12,6 +12,7 @@ promtool. Needs no running stack.
 import base64
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -140,9 +141,8 @@ def test_each_migration_job_runs_the_process_list_set_up_commands(rendered):
     assert set(jobs) == {f"{service}-migrate" for service in SERVICES}
     for service in SERVICES:
         container = jobs[f"{service}-migrate"]["spec"]["template"]["spec"]["containers"][0]
-        shell, flag, script = container["command"]
-        assert (shell, flag) == ("sh", "-c")
-        commands = [part.split()[2:] for part in script.split(" && ")]
+        assert container["command"][:3] == ["python", "-m", "service_kit.setup_commands"]
+        commands = [shlex.split(command) for command in container["command"][3:]]
         # As Compose's migrate containers: less collectstatic, the image holds its static files.
         assert commands == [args for args in SETUP_COMMANDS[service] if args[0] != "collectstatic"]
         names = {variable["name"] for variable in container["env"]}
