@@ -21,6 +21,7 @@ from .processes import (
     Process,
     app_processes,
     exporter_processes,
+    prometheus_arguments,
     service_env,
 )
 from .render import fill_template
@@ -307,14 +308,12 @@ def prometheus() -> dict:
     a file rather than an inline config, which Compose files before v2.23 cannot hold), and the same rules."""
     return {
         "image": PROMETHEUS_IMAGE,
-        "command": [
-            "--config.file=/etc/prometheus/prometheus.yml",
-            "--storage.tsdb.path=/prometheus",
-            "--storage.tsdb.retention.time=7d",
-            f"--web.listen-address={ALL_INTERFACES}:{PROMETHEUS_PORT}",
-            f"--web.external-url={gateway_url(PROMETHEUS_ROUTE_PREFIX)}",
-            f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
-        ],
+        "command": prometheus_arguments(
+            config_file="/etc/prometheus/prometheus.yml",
+            data_dir="/prometheus",
+            listen=f"{ALL_INTERFACES}:{PROMETHEUS_PORT}",
+            external_url=gateway_url(PROMETHEUS_ROUTE_PREFIX),
+        ),
         "volumes": [
             f"./{PROMETHEUS_FILE}:/etc/prometheus/prometheus.yml:ro",
             "./monitoring/rules.yml:/etc/prometheus/rules.yml:ro",

@@ -54,6 +54,7 @@ from .processes import (
     Process,
     app_processes,
     exporter_processes,
+    prometheus_arguments,
     service_env,
 )
 from .render import fill_template
@@ -591,16 +592,14 @@ def platform_manifests(processes: list[Process], exporters: list[Process], value
 # MONITORING
 
 PROMETHEUS_DIR = "/etc/prometheus"  # its configuration and rules, as in Compose
-PROMETHEUS_ARGS = [
-    f"--config.file={PROMETHEUS_DIR}/prometheus.yml",
-    "--storage.tsdb.path=/prometheus",
-    "--storage.tsdb.retention.time=7d",
+PROMETHEUS_ARGS = prometheus_arguments(
+    config_file=f"{PROMETHEUS_DIR}/prometheus.yml",
+    data_dir="/prometheus",
+    listen=f"{ALL_INTERFACES}:{PROMETHEUS_PORT}",
+    external_url="$(PROMETHEUS_EXTERNAL_URL)",
     # Within its volume (10Gi) whatever the load: the oldest blocks go first.
-    "--storage.tsdb.retention.size=8GB",
-    f"--web.listen-address={ALL_INTERFACES}:{PROMETHEUS_PORT}",
-    "--web.external-url=$(PROMETHEUS_EXTERNAL_URL)",
-    f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
-]
+    retention_size="8GB",
+)
 LOCKED_DOWN = {**APP_SECURITY, "readOnlyRootFilesystem": True}
 NOBODY = {
     "runAsNonRoot": True,

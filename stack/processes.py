@@ -423,18 +423,35 @@ def infra_processes(cfg: StackConfig) -> list[Process]:
     return processes
 
 
+def prometheus_arguments(
+    *, config_file: str, data_dir: str, listen: str, external_url: str, retention_size: str | None = None
+) -> list[str]:
+    """Prometheus's options on every stack (natively, in Compose, in Kubernetes): a week of data (and no more than
+    `retention_size`, where its volume is of a fixed size), served under the gateway's /prometheus/."""
+    size = [f"--storage.tsdb.retention.size={retention_size}"] if retention_size else []
+    return [
+        f"--config.file={config_file}",
+        f"--storage.tsdb.path={data_dir}",
+        "--storage.tsdb.retention.time=7d",
+        *size,
+        f"--web.listen-address={listen}",
+        f"--web.external-url={external_url}",
+        f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
+    ]
+
+
 def prometheus_process(cfg: StackConfig) -> Process:
     """Debian's Prometheus, its configuration written by `python -m stack up` (stack/prometheus.py)."""
     return Process(
         "prometheus",
         [
             "prometheus",
-            f"--config.file={cfg.prometheus_dir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={cfg.prometheus_dir / 'data'}",
-            "--storage.tsdb.retention.time=7d",
-            f"--web.listen-address=127.0.0.1:{cfg.prometheus_port}",
-            f"--web.external-url={cfg.gateway_url}{PROMETHEUS_ROUTE_PREFIX}",
-            f"--web.route-prefix={PROMETHEUS_ROUTE_PREFIX}",
+            *prometheus_arguments(
+                config_file=str(cfg.prometheus_dir / "prometheus.yml"),
+                data_dir=str(cfg.prometheus_dir / "data"),
+                listen=f"127.0.0.1:{cfg.prometheus_port}",
+                external_url=f"{cfg.gateway_url}{PROMETHEUS_ROUTE_PREFIX}",
+            ),
         ],
         directory=cfg.prometheus_dir,
         group="edge",
