@@ -63,6 +63,34 @@ def context_of(traceparent: str | None) -> Iterator[None]:
         context.detach(token)
 
 
+def tracer():
+    """The tracer of the kit's own spans (a no-op one where tracing is off)."""
+    return trace.get_tracer("service_kit")
+
+
+def record_child_spans(name: str, parents: dict[str, str], *, start_time: int, attributes_of) -> None:
+    """One span named `name` in each of several traces, from `start_time` (ns) to now, each a child of the
+    span a W3C traceparent names: work done once for many messages (a batch of receipts) appears in each
+    message's own trace. `parents` maps a key to its traceparent; `attributes_of(key)` gives its span's
+    attributes."""
+    if not parents:
+        return
+    from opentelemetry.trace import SpanKind
+
+    spans = [
+        tracer().start_span(
+            name,
+            context=propagate.extract({"traceparent": traceparent}),
+            kind=SpanKind.CONSUMER,
+            start_time=start_time,
+            attributes=attributes_of(key),
+        )
+        for key, traceparent in parents.items()
+    ]
+    for span in spans:
+        span.end()
+
+
 def trace_id_of(traceparent: str | None) -> str | None:
     """The trace id (32 hex digits) of a W3C traceparent, or None."""
     parts = (traceparent or "").split("-")

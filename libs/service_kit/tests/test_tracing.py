@@ -16,10 +16,13 @@ from service_kit import tracing
 from service_kit.messaging.dead_letters import dead_letter_record, dead_letter_replay
 from service_kit.messaging.envelope import InvalidEnvelope, Message
 from service_kit.messaging.outbox import outbox_enqueue
+from service_kit.messaging.receipts import receipts_queue, receipts_send
 from service_kit.models import DeadLetter, OutboxMessage
 from service_kit.request_id import LogContextFilter
 
-from .messaging import message
+from .celery_app import app
+from .handlers import record_effect
+from .messaging import RedisQueue, message
 
 
 @pytest.fixture
@@ -93,6 +96,39 @@ def test_a_replayed_dead_letter_keeps_its_trace(kit_queue):
     assert OutboxMessage.objects.get(message_id=sent.id).envelope["traceparent"] == sent.traceparent
     [task] = kit_queue.messages()
     assert task["args"][0]["traceparent"] == sent.traceparent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_receipt_of_a_batch_is_a_span_of_its_own_message_s_trace(spans, kit_queue, settings, monkeypatch):
+    monkeypatch.setattr(tracing, "tracer", lambda: spans.tracer)
+    envelopes = [message("kit.test_effect").as_dict() for _ in range(2)]
+    with spans.tracer.start_as_current_span("run/kit.test_effect", kind=SpanKind.CONSUMER) as first_run:
+        record_effect.apply(args=[envelopes[0]])
+    with spans.tracer.start_as_current_span("run/kit.test_effect", kind=SpanKind.CONSUMER) as second_run:
+        record_effect.apply(args=[envelopes[1]])
+    untraced = message("kit.test_effect").as_dict()
+    record_effect.apply(args=[untraced])
+    receipts = RedisQueue(settings.CELERY_BROKER_URL, receipts_queue("kit"))
+    receipts.clear()
+    try:
+        assert receipts_send() == 3
+        [task] = receipts.messages()
+    finally:
+        receipts.clear()
+    batch = task["args"][0]
+    # The consumer's context of each message rides with its id; one without a trace has none.
+    carried = {
+        message_id: tuple(value.split("-")[1:3]) for message_id, value in batch["payload"]["traceparents"].items()
+    }
+    assert carried == {envelopes[0]["id"]: hex_ids(first_run), envelopes[1]["id"]: hex_ids(second_run)}
+
+    app.tasks["kit.receipt"].apply(args=[batch])
+
+    recorded = [span for span in spans.get_finished_spans() if span.name == "receipt"]
+    assert sorted((hex_ids(span)[0], format(span.parent.span_id, "016x")) for span in recorded) == sorted(
+        [hex_ids(first_run), hex_ids(second_run)]
+    )
+    assert {span.attributes["messaging.message.id"] for span in recorded} == {e["id"] for e in envelopes}
 
 
 def test_log_lines_carry_the_trace_and_span_ids(spans):

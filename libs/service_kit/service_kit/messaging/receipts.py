@@ -6,9 +6,14 @@ in its own outbox in the transaction that processed the message; the relay sends
 many in one task (`<producer>.receipt` on the producer's receipts queue, so they never wait behind its
 saga messages). The producer's `<service>.receipt` task marks its rows acknowledged, and those the
 consumer dead-lettered as such.
+
+A receipt carries the trace context of the consumer's work on its message (`traceparents`, by message id),
+and the producer records its acknowledgement as a `receipt` span in that trace: the receipts of an order's
+messages are spans of the order's trace, though many receipts travel in one task.
 """
 
 import logging
+import time
 
 from celery import shared_task
 from django.db import transaction
@@ -16,6 +21,7 @@ from django.utils import timezone
 
 from ..conf import kit_settings
 from ..models import OutboxMessage
+from ..tracing import current_traceparent, record_child_spans
 from .contract import contract
 from .envelope import Message
 from .outbox import broker_send, outbox_mark_sent
@@ -39,6 +45,7 @@ def receipt_store(message: Message, *, dead_lettered: bool = False) -> None:
         payload={"message_id": message.id, "dead_lettered": dead_lettered},
         producer=kit_settings.SERVICE_NAME,
         correlation_id=message.correlation_id,
+        traceparent=current_traceparent(),
     )
     OutboxMessage.objects.create(
         message_id=receipt.id, type=receipt.type, envelope=receipt.as_dict(), expects_receipt=False
@@ -66,6 +73,13 @@ def receipts_send(*, limit: int = 1000) -> int:
                     if row.envelope["payload"].get("dead_lettered")
                 ],
             }
+            traceparents = {
+                row.envelope["payload"]["message_id"]: row.envelope["traceparent"]
+                for row in batch
+                if row.envelope.get("traceparent")
+            }
+            if traceparents:
+                payload["traceparents"] = traceparents
             try:
                 contract().check_outgoing(type=type, version=1, payload=payload, producer=kit_settings.SERVICE_NAME)
                 envelope = Message(type=type, payload=payload, producer=kit_settings.SERVICE_NAME).as_dict()
@@ -93,8 +107,17 @@ def outbox_acknowledge(*, message_ids: list[str], dead_lettered: list[str] = ())
 def receipts_receive(envelope: dict) -> None:
     """The `<service>.receipt` task: a consumer's receipts for messages this service sent; stop sending
     them again."""
+    started = time.time_ns()
     payload = envelope["payload"]
-    outbox_acknowledge(
-        message_ids=payload.get("message_ids") or [payload["message_id"]],
-        dead_lettered=payload.get("dead_lettered", []),
+    dead_lettered = payload.get("dead_lettered", [])
+    outbox_acknowledge(message_ids=payload.get("message_ids") or [payload["message_id"]], dead_lettered=dead_lettered)
+    record_child_spans(
+        "receipt",
+        payload.get("traceparents") or {},
+        start_time=started,
+        attributes_of=lambda message_id: {
+            "messaging.message.id": message_id,
+            "messaging.consumer": envelope.get("producer", ""),
+            "receipt.dead_lettered": message_id in dead_lettered,
+        },
     )
