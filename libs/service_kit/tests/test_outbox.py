@@ -60,6 +60,18 @@ def test_enqueue_in_a_rolled_back_savepoint_sends_nothing_but_the_outer_commit_s
 
 
 @committed
+def test_what_flower_and_the_log_show_of_a_task_is_its_whole_envelope(kit_queue):
+    with transaction.atomic():
+        outbox_enqueue(type="kit.ping", payload={"order_id": "o-1", "lines": [{"sku": "MUG", "quantity": 2}]})
+
+    [task] = kit_queue.messages()
+    # Celery's own repr would stop three levels down ("'lines': [...]"); the envelope's is whole.
+    assert task["headers"]["argsrepr"] == repr(task["args"])
+    assert "'sku': 'MUG'" in task["headers"]["argsrepr"]
+    assert task["headers"]["kwargsrepr"] == "{}"
+
+
+@committed
 def test_enqueue_publishes_the_task_to_the_owning_queue_only_after_commit(kit_queue, request_id):
     with transaction.atomic():
         sent = outbox_enqueue(type="kit.ping", payload={"n": 1})

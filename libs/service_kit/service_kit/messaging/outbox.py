@@ -78,10 +78,25 @@ def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
 
 def broker_send(envelope: dict[str, Any]) -> None:
     """Send one envelope as a Celery task named by its type, to the owning service's queue, inside the trace
-    context it was written in (however late it goes), so the task's span joins that trace."""
+    context it was written in (however late it goes), so the task's span joins that trace.
+
+    The task's `argsrepr` (what Flower and the worker's log show of its argument) is the envelope's plain
+    `repr`, cut to Celery's bound (1 kB): Celery's own `saferepr` walks the value in Python to write nearly the
+    same text (it stops at three levels deep) and cost ~0.2 ms per message, an eighth of the send; an envelope
+    holds only JSON values, whose `repr` is safe."""
     message = Message.from_dict(envelope)
+    args = [envelope]
+    argsrepr = repr(args)[: current_app.amqp.argsrepr_maxsize]
     with context_of(message.traceparent):
-        current_app.send_task(message.type, args=[envelope], queue=message.destination, task_id=message.id, retry=False)
+        current_app.send_task(
+            message.type,
+            args=args,
+            argsrepr=argsrepr,
+            kwargsrepr="{}",
+            queue=message.destination,
+            task_id=message.id,
+            retry=False,
+        )
 
 
 def outbox_mark_sent(pks: Iterable[int], *, unsent_only: bool = False) -> None:
