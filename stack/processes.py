@@ -274,6 +274,8 @@ def service_env(values: Values, service: str) -> dict[str, str]:
         "STATIC_ROOT": values.static_root(service),
         "HEARTBEAT_DIR": values.heartbeat_dir(),
         **values.tracing(),
+        # The share of new traces recorded (service_kit/tracing.py): every order's by default.
+        "OTEL_TRACES_SAMPLER_ARG": values.tunable("OTEL_TRACES_SAMPLER_ARG", "1"),
         "WEB_BIND": values.web_bind(service),
         "WEB_WORKERS": values.tunable("WEB_WORKERS", "2"),
         # One task at a time in the worker's own loop (Celery's solo pool): measured against 4 threads, same

@@ -21,15 +21,18 @@ process, so tests and people can read them (a file past 50 MB is moved aside to 
 with neither, or OTEL_SDK_DISABLED=true, no tracing at all.
 
 What starts a trace (`WorkOnly`): a request that may change something (not a GET, HEAD or OPTIONS, not a
-health check) and a task. A read joins a trace its caller sampled but starts none; a query or a Redis
-command outside a request or a task, as the relay's idle sweeps make every second, starts none either: it
-would be a trace of one span.
+health check) and a task; every one of them by default, a share of them by trace id with
+OTEL_TRACES_SAMPLER_ARG below 1 (a shop's peak: the work of an unrecorded trace still carries its ids, in the
+logs too, but records and exports no span). A trace a caller's sampled `traceparent` starts is always kept.
+A read joins a trace its caller sampled but starts none; a query or a Redis command outside a request or a
+task, as the relay's idle sweeps make every second, starts none either: it would be a trace of one span.
 """
 
 import base64
 import contextlib
 import json
 import logging
+import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -92,9 +95,15 @@ def record_child_spans(name: str, parents: dict[str, str], *, start_time: int, a
 
 
 def trace_id_of(traceparent: str | None) -> str | None:
-    """The trace id (32 hex digits) of a W3C traceparent, or None."""
+    """The trace id (32 hex digits) of a W3C traceparent whose trace is recorded (sampled), or None."""
     parts = (traceparent or "").split("-")
-    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+    if len(parts) != 4 or len(parts[1]) != 32:
+        return None
+    try:
+        sampled = int(parts[3], 16) & 1
+    except ValueError:
+        return None
+    return parts[1] if sampled else None
 
 
 def trace_url(trace_id: str) -> str | None:
@@ -156,24 +165,40 @@ def _method(attributes) -> str | None:
     return attributes.get("http.request.method") or attributes.get("http.method")
 
 
-def _work_only_sampler():
-    from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+def sampling_ratio() -> float:
+    """The share of new traces recorded: OpenTelemetry's OTEL_TRACES_SAMPLER_ARG, between 0 and 1; 1 (every
+    order) when unset or not a number."""
+    try:
+        ratio = float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1"))
+    except ValueError:
+        return 1.0
+    return min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else 1.0
+
+
+def _work_only_sampler(ratio: float | None = None):
+    from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
     from opentelemetry.trace import SpanKind
 
+    ratio = sampling_ratio() if ratio is None else ratio
+    by_ratio = TraceIdRatioBased(ratio) if ratio < 1 else None
+
     class WorkOnly(Sampler):
-        """A root span is kept when it is a request or a task (server, consumer, producer), not a client call."""
+        """A root span is kept when it is a request or a task (server, consumer, producer), not a client call;
+        below a ratio of 1, that share of them by trace id (OpenTelemetry's TraceIdRatioBased)."""
 
         def should_sample(
             self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
         ):
             if kind is SpanKind.SERVER and _method(attributes) in READS:
                 return SamplingResult(Decision.DROP)
-            if kind in (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER):
-                return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
-            return SamplingResult(Decision.DROP)
+            if kind not in (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER):
+                return SamplingResult(Decision.DROP)
+            if by_ratio is not None:
+                return by_ratio.should_sample(parent_context, trace_id, name, kind, attributes, links)
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
 
         def get_description(self) -> str:
-            return "WorkOnly"
+            return f"WorkOnly{{{ratio}}}"
 
     return ParentBased(root=WorkOnly())
 

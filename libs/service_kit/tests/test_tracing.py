@@ -131,6 +131,47 @@ def test_each_receipt_of_a_batch_is_a_span_of_its_own_message_s_trace(spans, kit
     assert {span.attributes["messaging.message.id"] for span in recorded} == {e["id"] for e in envelopes}
 
 
+@pytest.fixture
+def sampled_none():
+    """A tracer that records no new trace (a ratio of 0), and what it ends."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=tracing._work_only_sampler(ratio=0.0))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter.tracer = provider.get_tracer("test")
+    return exporter
+
+
+def test_below_a_ratio_of_one_a_new_trace_may_go_unrecorded_yet_carries_its_ids(sampled_none):
+    with sampled_none.tracer.start_as_current_span("run/kit.ping", kind=SpanKind.CONSUMER) as span:
+        traceparent = tracing.current_traceparent()
+
+    assert sampled_none.get_finished_spans() == ()
+    assert traceparent.startswith(f"00-{hex_ids(span)[0]}-")
+    assert not int(traceparent[-2:], 16) & 1  # not sampled
+    # Nothing to link to: the admin shows no trace for it.
+    assert tracing.trace_id_of(traceparent) is None
+    assert tracing.trace_id_of(traceparent[:-2] + "01") == hex_ids(span)[0]
+
+
+def test_a_callers_sampled_trace_is_recorded_whatever_the_ratio(sampled_none):
+    caller = f"00-{'e' * 32}-{'f' * 16}-01"
+    with tracing.context_of(caller), sampled_none.tracer.start_as_current_span("POST", kind=SpanKind.SERVER):
+        pass
+
+    [span] = sampled_none.get_finished_spans()
+    assert hex_ids(span)[0] == "e" * 32
+
+
+@pytest.mark.parametrize(("value", "ratio"), [(None, 1.0), ("0.25", 0.25), ("7", 1.0), ("-1", 0.0), ("x", 1.0)])
+def test_the_ratio_is_opentelemetry_s_sampler_argument_bounded(monkeypatch, value, ratio):
+    if value is None:
+        monkeypatch.delenv("OTEL_TRACES_SAMPLER_ARG", raising=False)
+    else:
+        monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", value)
+
+    assert tracing.sampling_ratio() == ratio
+
+
 def test_log_lines_carry_the_trace_and_span_ids(spans):
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
     with spans.tracer.start_as_current_span("task", kind=SpanKind.CONSUMER) as span:
