@@ -76,34 +76,25 @@ def record_child_spans(name: str, parents: dict[str, str], *, start_time: int, a
     span a W3C traceparent names: work done once for many messages (a batch of receipts) appears in each
     message's own trace. `parents` maps a key to its traceparent; `attributes_of(key)` gives its span's
     attributes."""
-    if not parents:
-        return
     from opentelemetry.trace import SpanKind
 
-    spans = [
+    for key, traceparent in parents.items():
         tracer().start_span(
             name,
             context=propagate.extract({"traceparent": traceparent}),
             kind=SpanKind.CONSUMER,
             start_time=start_time,
             attributes=attributes_of(key),
-        )
-        for key, traceparent in parents.items()
-    ]
-    for span in spans:
-        span.end()
+        ).end()
 
 
 def trace_id_of(traceparent: str | None) -> str | None:
     """The trace id (32 hex digits) of a W3C traceparent whose trace is recorded (sampled), or None."""
-    parts = (traceparent or "").split("-")
-    if len(parts) != 4 or len(parts[1]) != 32:
-        return None
-    try:
-        sampled = int(parts[3], 16) & 1
-    except ValueError:
-        return None
-    return parts[1] if sampled else None
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    carrier = {"traceparent": traceparent} if traceparent else {}
+    span_context = trace.get_current_span(TraceContextTextMapPropagator().extract(carrier)).get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid and span_context.trace_flags.sampled else None
 
 
 def trace_url(trace_id: str) -> str | None:
@@ -180,11 +171,11 @@ def _work_only_sampler(ratio: float | None = None):
     from opentelemetry.trace import SpanKind
 
     ratio = sampling_ratio() if ratio is None else ratio
-    by_ratio = TraceIdRatioBased(ratio) if ratio < 1 else None
+    by_ratio = TraceIdRatioBased(ratio)  # at 1, every trace id
 
     class WorkOnly(Sampler):
-        """A root span is kept when it is a request or a task (server, consumer, producer), not a client call;
-        below a ratio of 1, that share of them by trace id (OpenTelemetry's TraceIdRatioBased)."""
+        """A root span is kept when it is a request or a task (server, consumer, producer), not a client call:
+        the ratio's share of them by trace id (OpenTelemetry's TraceIdRatioBased), all of them at 1."""
 
         def should_sample(
             self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
@@ -193,9 +184,7 @@ def _work_only_sampler(ratio: float | None = None):
                 return SamplingResult(Decision.DROP)
             if kind not in (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER):
                 return SamplingResult(Decision.DROP)
-            if by_ratio is not None:
-                return by_ratio.should_sample(parent_context, trace_id, name, kind, attributes, links)
-            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+            return by_ratio.should_sample(parent_context, trace_id, name, kind, attributes, links)
 
         def get_description(self) -> str:
             return f"WorkOnly{{{ratio}}}"

@@ -25,14 +25,19 @@ from .handlers import record_effect
 from .messaging import RedisQueue, message
 
 
-@pytest.fixture
-def spans():
-    """A tracer of its own (the process has none: no TRACES_DIR in the kit's tests) and what it ends."""
+def recorder(sampler) -> InMemorySpanExporter:
+    """A tracer of its own with this sampler (the process has none: no TRACES_DIR in the kit's tests), and what
+    it ends."""
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=tracing._work_only_sampler())
+    provider = TracerProvider(sampler=sampler)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     exporter.tracer = provider.get_tracer("test")
     return exporter
+
+
+@pytest.fixture
+def spans():
+    return recorder(tracing._work_only_sampler())
 
 
 def hex_ids(span) -> tuple[str, str]:
@@ -134,11 +139,7 @@ def test_each_receipt_of_a_batch_is_a_span_of_its_own_message_s_trace(spans, kit
 @pytest.fixture
 def sampled_none():
     """A tracer that records no new trace (a ratio of 0), and what it ends."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=tracing._work_only_sampler(ratio=0.0))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    exporter.tracer = provider.get_tracer("test")
-    return exporter
+    return recorder(tracing._work_only_sampler(ratio=0.0))
 
 
 def test_below_a_ratio_of_one_a_new_trace_may_go_unrecorded_yet_carries_its_ids(sampled_none):

@@ -65,19 +65,15 @@ def receipts_send(*, limit: int = 1000) -> int:
         for row in rows:
             by_type.setdefault(row.type, []).append(row)
         for type, batch in by_type.items():
-            payload = {
-                "message_ids": [row.envelope["payload"]["message_id"] for row in batch],
-                "dead_lettered": [
-                    row.envelope["payload"]["message_id"]
-                    for row in batch
-                    if row.envelope["payload"].get("dead_lettered")
-                ],
-            }
-            traceparents = {
-                row.envelope["payload"]["message_id"]: row.envelope["traceparent"]
-                for row in batch
-                if row.envelope.get("traceparent")
-            }
+            payload = {"message_ids": [], "dead_lettered": []}
+            traceparents = {}
+            for row in batch:
+                message_id = row.envelope["payload"]["message_id"]
+                payload["message_ids"].append(message_id)
+                if row.envelope["payload"].get("dead_lettered"):
+                    payload["dead_lettered"].append(message_id)
+                if row.envelope.get("traceparent"):
+                    traceparents[message_id] = row.envelope["traceparent"]
             if traceparents:
                 payload["traceparents"] = traceparents
             try:
