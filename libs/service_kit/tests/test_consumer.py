@@ -373,3 +373,32 @@ def test_a_redelivered_copy_failing_again_joins_the_open_dead_letter():
     DeadLetter.objects.filter(message_id=sent.id).update(replayed_at=timezone.now())
     dead_letter_record(envelope=sent.as_dict(), message_id=sent.id, message_type=sent.type, error="boom again")
     assert DeadLetter.objects.filter(message_id=sent.id).count() == 2
+
+
+@pytest.fixture
+def database_settings():
+    """The connections' settings as they were, after a test that changes them."""
+    from django.db import connections
+
+    saved = {alias: dict(connections.settings[alias]) for alias in connections}
+    yield connections
+    for alias, settings_dict in saved.items():
+        connections.settings[alias].clear()
+        connections.settings[alias].update(settings_dict)
+
+
+@pytest.mark.django_db
+def test_a_worker_connects_without_a_health_query_before_each_task(database_settings):
+    from service_kit.celery import no_health_query_before_each_task
+
+    web = database_settings.create_connection("default")
+    web.connect()
+    no_health_query_before_each_task()  # the worker_init signal's receiver
+    worker = database_settings.create_connection("default")
+    worker.connect()
+    try:
+        assert web.health_check_enabled
+        assert not worker.health_check_enabled
+    finally:
+        web.close()
+        worker.close()
