@@ -25,6 +25,11 @@ def record_effect(message: Message) -> None:
     reply_to(message)
 
 
+@message_handler("kit.effect_done")
+def effect_done(message: Message) -> None:
+    handled.append(message.payload)
+
+
 @message_handler("kit.test_failure")
 def fail_after_effect(message: Message) -> None:
     reply_to(message)

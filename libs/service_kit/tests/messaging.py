@@ -3,6 +3,7 @@
 import base64
 import json
 import socket
+import uuid
 from typing import Any
 
 import redis
@@ -13,6 +14,11 @@ KIT_QUEUE = "kit"
 
 def message(type: str = "kit.ping", payload: dict | None = None, **fields: Any) -> Message:
     return Message(type=type, payload={"n": 1} if payload is None else payload, producer="kit", **fields)
+
+
+def one_way(**fields: Any) -> Message:
+    """A message the contract gives no reply (kit.strict): a receipt says it arrived."""
+    return message("kit.strict", payload={"order_id": str(uuid.uuid4()), "quantity": 1}, **fields)
 
 
 def unsent_row(type: str = "kit.ping", payload: dict | None = None, *, seconds_ago: float = 60):

@@ -8,7 +8,9 @@ import pytest
 from service_kit.messaging.contract import ContractViolation
 from service_kit.messaging.envelope import ENVELOPE_VERSION, InvalidEnvelope, Message
 
-ENVELOPE_KEYS = {"id", "type", "occurred_at", "producer", "correlation_id", "payload", "version", "traceparent"}
+ENVELOPE_KEYS = {
+    "id", "type", "occurred_at", "producer", "correlation_id", "payload", "version", "traceparent", "in_reply_to"
+}  # fmt: skip
 
 
 def valid_envelope(**changes) -> dict:
@@ -93,6 +95,19 @@ def test_from_dict_reads_any_version_the_contract_then_judges():
 def test_from_dict_rejects_an_id_that_is_not_a_uuid(message_id):
     with pytest.raises(InvalidEnvelope, match="UUID"):
         Message.from_dict(valid_envelope(id=message_id))
+
+
+@pytest.mark.parametrize("in_reply_to", ["not-a-uuid", "1234", 42])
+def test_from_dict_rejects_an_in_reply_to_that_is_not_a_uuid(in_reply_to):
+    with pytest.raises(InvalidEnvelope, match="in_reply_to"):
+        Message.from_dict(valid_envelope(in_reply_to=in_reply_to))
+
+
+def test_a_reply_round_trips_with_the_id_of_its_request():
+    request = Message(type="kit.test_effect", payload={}, producer="kit")
+    reply = Message(type="kit.effect_done", payload={}, producer="kit", in_reply_to=request.id)
+
+    assert Message.from_dict(json.loads(json.dumps(reply.as_dict()))).in_reply_to == request.id
 
 
 @pytest.mark.parametrize("payload", [None, "text", ["a"], 7], ids=["none", "str", "list", "int"])

@@ -1,4 +1,5 @@
-"""Delivery receipts: a consumer answers every message; the producer sends again what got none."""
+"""Delivery receipts: a consumer answers every message, with its reply or a receipt; the producer sends again
+what got neither."""
 
 from datetime import timedelta
 
@@ -12,8 +13,8 @@ from service_kit.messaging.relay import outbox_publish, outbox_redeliver
 from service_kit.models import OutboxMessage
 
 from .celery_app import app
-from .handlers import fail_after_effect, record_effect, reply_to
-from .messaging import RedisQueue, message, unsent_row
+from .handlers import effect_done, fail_after_effect, record_effect, reply_to, strict_handler
+from .messaging import RedisQueue, message, one_way, unsent_row
 
 committed = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +23,8 @@ def receipts_for(message_id: str) -> list[OutboxMessage]:
     return list(OutboxMessage.objects.filter(type="kit.receipt", envelope__payload__message_id=message_id))
 
 
-def sent_row(*, seconds_ago: float, attempts: int = 1) -> OutboxMessage:
-    row = unsent_row()
+def sent_row(*, seconds_ago: float, attempts: int = 1, type: str = "kit.ping") -> OutboxMessage:
+    row = unsent_row(type)
     row.sent_at = timezone.now() - timedelta(seconds=seconds_ago)
     row.attempts = attempts
     row.save()
@@ -32,9 +33,9 @@ def sent_row(*, seconds_ago: float, attempts: int = 1) -> OutboxMessage:
 
 @committed
 def test_a_processed_message_is_answered_with_a_receipt_that_expects_none(kit_queue):
-    sent = message("kit.test_effect", correlation_id="req-1")
+    sent = one_way(correlation_id="req-1")
 
-    assert record_effect.apply(args=[sent.as_dict()]).get() == "processed"
+    assert strict_handler.apply(args=[sent.as_dict()]).get() == "processed"
 
     [receipt] = receipts_for(sent.id)
     assert receipt.expects_receipt is False
@@ -44,12 +45,52 @@ def test_a_processed_message_is_answered_with_a_receipt_that_expects_none(kit_qu
 
 @committed
 def test_a_duplicate_is_answered_again_since_the_first_receipt_may_be_lost(kit_queue):
-    envelope = message("kit.test_effect").as_dict()
+    envelope = one_way().as_dict()
 
-    record_effect.apply(args=[envelope])
-    assert record_effect.apply(args=[envelope]).get() == "duplicate"
+    strict_handler.apply(args=[envelope])
+    assert strict_handler.apply(args=[envelope]).get() == "duplicate"
 
     assert len(receipts_for(envelope["id"])) == 2
+
+
+@committed
+def test_a_request_answered_by_its_reply_needs_no_receipt_the_reply_names_it(kit_queue):
+    request = message("kit.test_effect")
+
+    assert record_effect.apply(args=[request.as_dict()]).get() == "processed"
+
+    assert receipts_for(request.id) == []
+    [reply] = OutboxMessage.objects.filter(type="kit.effect_done")
+    assert reply.envelope["in_reply_to"] == request.id
+    assert reply.expects_receipt  # the reply itself is answered by a receipt
+
+
+@committed
+def test_processing_a_reply_acknowledges_its_request_at_the_producer(kit_queue):
+    request = sent_row(seconds_ago=1, type="kit.test_effect")
+    record_effect.apply(args=[request.envelope])
+    [reply] = OutboxMessage.objects.filter(type="kit.effect_done")
+
+    assert effect_done.apply(args=[reply.envelope]).get() == "processed"
+
+    request.refresh_from_db()
+    assert request.acknowledged_at is not None
+    assert len(receipts_for(reply.envelope["id"])) == 1  # the reply's own receipt
+    kit_queue.clear()
+    row = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
+    assert outbox_redeliver() == 1  # only the row nothing answered goes again
+    assert [task["id"] for task in kit_queue.messages()] == [str(row.message_id)]
+
+
+@committed
+def test_a_reply_that_is_dead_lettered_still_acknowledges_its_request(kit_queue):
+    request = sent_row(seconds_ago=1, type="kit.test_effect")
+    reply = message("kit.effect_done", version=9, in_reply_to=str(request.message_id))
+
+    assert effect_done.apply(args=[reply.as_dict()]).get() == "dead_lettered"
+
+    request.refresh_from_db()
+    assert request.acknowledged_at is not None
 
 
 @committed
@@ -129,14 +170,13 @@ def test_the_receipt_task_acknowledges_every_message_of_a_batch():
 
 @committed
 def test_stored_receipts_leave_as_one_task_per_producer_on_its_receipts_queue(kit_queue, settings):
-    envelopes = [message("kit.test_effect").as_dict() for _ in range(3)]
+    envelopes = [one_way().as_dict() for _ in range(3)]
     for envelope in envelopes:
-        record_effect.apply(args=[envelope])
+        strict_handler.apply(args=[envelope])
     receipts = RedisQueue(settings.CELERY_BROKER_URL, receipts_queue("kit"))
     receipts.clear()
     try:
-        # Each message's effect (a reply) left at once; its receipt did not.
-        assert [task["task"] for task in kit_queue.messages()] == ["kit.effect_done"] * 3
+        # The receipts wait for the relay: none left with the messages' transactions.
         assert len(receipts) == 0
 
         assert receipts_send() == 3

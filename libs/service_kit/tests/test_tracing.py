@@ -21,8 +21,8 @@ from service_kit.models import DeadLetter, OutboxMessage
 from service_kit.request_id import LogContextFilter
 
 from .celery_app import app
-from .handlers import record_effect
-from .messaging import RedisQueue, message
+from .handlers import strict_handler
+from .messaging import RedisQueue, message, one_way
 
 
 def recorder(sampler) -> InMemorySpanExporter:
@@ -106,13 +106,12 @@ def test_a_replayed_dead_letter_keeps_its_trace(kit_queue):
 @pytest.mark.django_db(transaction=True)
 def test_each_receipt_of_a_batch_is_a_span_of_its_own_message_s_trace(spans, kit_queue, settings, monkeypatch):
     monkeypatch.setattr(tracing, "tracer", lambda: spans.tracer)
-    envelopes = [message("kit.test_effect").as_dict() for _ in range(2)]
-    with spans.tracer.start_as_current_span("run/kit.test_effect", kind=SpanKind.CONSUMER) as first_run:
-        record_effect.apply(args=[envelopes[0]])
-    with spans.tracer.start_as_current_span("run/kit.test_effect", kind=SpanKind.CONSUMER) as second_run:
-        record_effect.apply(args=[envelopes[1]])
-    untraced = message("kit.test_effect").as_dict()
-    record_effect.apply(args=[untraced])
+    envelopes, untraced = [one_way().as_dict() for _ in range(2)], one_way().as_dict()
+    with spans.tracer.start_as_current_span("run/kit.strict", kind=SpanKind.CONSUMER) as first_run:
+        strict_handler.apply(args=[envelopes[0]])
+    with spans.tracer.start_as_current_span("run/kit.strict", kind=SpanKind.CONSUMER) as second_run:
+        strict_handler.apply(args=[envelopes[1]])
+    strict_handler.apply(args=[untraced])
     receipts = RedisQueue(settings.CELERY_BROKER_URL, receipts_queue("kit"))
     receipts.clear()
     try:

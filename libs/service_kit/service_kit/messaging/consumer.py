@@ -27,7 +27,7 @@ from .contract import ContractViolation, contract
 from .dead_letters import dead_letter_now, dead_letter_record, malformed_message_id
 from .envelope import InvalidEnvelope, Message
 from .outbox import handling, outbox_send_answers
-from .receipts import receipt_store
+from .receipts import outbox_acknowledge, receipt_store
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +97,19 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
     """Run the handler unless this message id was processed before; False for a duplicate.
 
     The processed record and the handler's effect commit together, and with them the message's receipt
-    when `receipt` is set (as the consumer does). Inside the handler the request id is the message's
-    correlation id, so its logs and the messages it sends carry the id of the request that started the
-    work."""
+    when `receipt` is set (as the consumer does), unless the handler answered it with one of its replies:
+    the reply is the receipt. A reply acknowledges the request it answers in the same transaction. Inside
+    the handler the request id is the message's correlation id, so its logs and the messages it sends carry
+    the id of the request that started the work."""
     token = set_request_id(message.correlation_id)
     try:
-        with transaction.atomic(), handling(message.id):
+        with transaction.atomic(), handling(message) as state:
             if not _record_processed(message):
                 return False
+            if message.in_reply_to:
+                outbox_acknowledge(message_ids=[message.in_reply_to])
             handler(message)
-            if receipt:
+            if receipt and not state.answered:
                 receipt_store(message)
         return True
     finally:
@@ -131,9 +134,8 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
             return dead_letter_now(message, envelope, refusal)
         outcome = "processed" if process_once(handler, message, receipt=True) else "duplicate"
         logger.info(f"message {outcome}", extra={"message_type": message.type, "message_id": message.id})
-        if outcome == "duplicate":
-            # Asked again: its first answer and receipt may have been lost, so both go again.
-            outbox_send_answers(message)
+        # Asked again: its first reply, or else its receipt, may have been lost, so it goes again.
+        if outcome == "duplicate" and not outbox_send_answers(message):
             receipt_store(message)
         return outcome
     except InvalidPayload as exc:

@@ -1,7 +1,8 @@
 """Dead letters: messages no retry can mend, kept for an operator to inspect and replay.
 
-A message is dead-lettered with its receipt (it did arrive), so its producer stops sending it again; a
-malformed envelope, with no one to answer, is kept under an id made from its body.
+A message is dead-lettered with its receipt (it did arrive), so its producer stops sending it again (a reply
+also acknowledges its request); a malformed envelope, with no one to answer, is kept under an id made from
+its body.
 """
 
 import hashlib
@@ -16,7 +17,7 @@ from django.utils import timezone
 from ..models import DeadLetter
 from .envelope import InvalidEnvelope, Message
 from .outbox import outbox_store
-from .receipts import receipt_store
+from .receipts import outbox_acknowledge, receipt_store
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ def dead_letter_now(message: Message, envelope, error: str, *, extra: dict[str, 
     with transaction.atomic():
         dead_letter_record(envelope=envelope, message_id=message.id, message_type=message.type, error=error)
         receipt_store(message, dead_lettered=True)
+        if message.in_reply_to:  # a reply that cannot be acted on still proves its request arrived
+            outbox_acknowledge(message_ids=[message.in_reply_to])
     logger.error(
         "message dead-lettered",
         extra={"message_type": message.type, "message_id": message.id, "error": error, **(extra or {})},

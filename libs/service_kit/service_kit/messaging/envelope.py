@@ -19,7 +19,9 @@ class InvalidEnvelope(ValueError):
 class Message:
     """`type` names the handler ("inventory.reserve"); the contract says which queue carries it, and
     `version` which of its payload schemas it follows. `traceparent` is the W3C trace context it was written
-    in (service_kit/tracing.py), so its consumer's work joins the same trace."""
+    in (service_kit/tracing.py), so its consumer's work joins the same trace. `in_reply_to` is the id of the
+    request a reply answers (one of the request's replies in the contract): its arrival is also that
+    request's receipt (receipts.py)."""
 
     type: str
     payload: dict[str, Any]
@@ -29,6 +31,7 @@ class Message:
     occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     version: int = ENVELOPE_VERSION
     traceparent: str | None = None
+    in_reply_to: str | None = None
 
     @property
     def destination(self) -> str:
@@ -53,10 +56,10 @@ class Message:
         traceparent = data.get("traceparent")
         if traceparent is not None and not isinstance(traceparent, str):
             raise InvalidEnvelope("traceparent is a string")
-        try:
-            uuid.UUID(str(data["id"]))
-        except ValueError as exc:
-            raise InvalidEnvelope("id is a UUID") from exc
+        _check_uuid("id", data["id"])
+        in_reply_to = data.get("in_reply_to")
+        if in_reply_to is not None:
+            _check_uuid("in_reply_to", in_reply_to)
         return cls(
             id=str(data["id"]),
             type=str(data["type"]),
@@ -66,4 +69,12 @@ class Message:
             payload=data["payload"],
             version=version,
             traceparent=traceparent,
+            in_reply_to=str(in_reply_to) if in_reply_to else None,
         )
+
+
+def _check_uuid(key: str, value: Any) -> None:
+    try:
+        uuid.UUID(str(value))
+    except ValueError as exc:
+        raise InvalidEnvelope(f"{key} is a UUID") from exc

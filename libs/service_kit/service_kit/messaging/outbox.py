@@ -9,7 +9,8 @@ receipt it sends again (receipts.py says when a message counts as received).
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
@@ -26,18 +27,37 @@ from .envelope import Message
 
 logger = logging.getLogger(__name__)
 
-# The id of the message being handled in this context: what the messages written meanwhile answer.
-_handling: contextvars.ContextVar[str | None] = contextvars.ContextVar("handling", default=None)
+
+@dataclass
+class Handling:
+    """The message being handled, and whether the handler has answered it with one of its contract's replies."""
+
+    message: Message
+    answered: bool = False
+
+
+# The message being handled in this context: what the messages written meanwhile are caused by.
+_handling: contextvars.ContextVar[Handling | None] = contextvars.ContextVar("handling", default=None)
 
 
 @contextlib.contextmanager
-def handling(message_id: str):
-    """Messages stored inside are recorded as caused by this message (see `outbox_send_answers`)."""
-    token = _handling.set(message_id)
+def handling(message: Message) -> Iterator[Handling]:
+    """Messages stored inside are recorded as caused by this message (see `outbox_send_answers`), and those
+    of its replies say which request they answer (`in_reply_to`)."""
+    token = _handling.set(state := Handling(message))
     try:
-        yield
+        yield state
     finally:
         _handling.reset(token)
+
+
+def _answering(type: str) -> str | None:
+    """The id of the request being handled when a message of `type` is one of its replies, else None."""
+    state = _handling.get()
+    if state is None or type not in contract().spec(state.message.type, state.message.version).replies:
+        return None
+    state.answered = True
+    return state.message.id
 
 
 def outbox_enqueue(
@@ -59,18 +79,20 @@ def outbox_enqueue(
         correlation_id=correlation_id or get_request_id(),
         version=version,
         traceparent=current_traceparent(),
+        in_reply_to=_answering(type),
         **({"id": message_id} if message_id else {}),
     )
     return outbox_store(message)
 
 
 def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
+    state = _handling.get()
     row = OutboxMessage.objects.create(
         message_id=message.id,
         type=message.type,
         envelope=message.as_dict(),
         expects_receipt=expects_receipt,
-        caused_by=_handling.get(),
+        caused_by=state.message.id if state else None,
     )
     transaction.on_commit(lambda: outbox_send_committed(row), robust=True)
     return message
@@ -142,7 +164,8 @@ def outbox_send_again(rows: Iterable[OutboxMessage]) -> int:
 
 def outbox_send_answers(message: Message) -> int:
     """Send again the reply that handling a request wrote (its contract's `reply`): a duplicate of a
-    request is answered with the first reply, whose first copy may have been lost."""
+    request is answered with the first reply, whose first copy may have been lost (and with it the request's
+    receipt)."""
     answers = contract().spec(message.type, message.version).replies
     if not answers:
         return 0

@@ -7,6 +7,11 @@ many in one task (`<producer>.receipt` on the producer's receipts queue, so they
 saga messages). The producer's `<service>.receipt` task marks its rows acknowledged, and those the
 consumer dead-lettered as such.
 
+A request the consumer answers with one of its contract's replies needs no receipt: the reply names it
+(`in_reply_to`), and the producer acknowledges the request in the transaction that processes the reply. The
+saga's requests (a reservation, a charge) travel so; its one-way messages (a commit, a release) and the
+replies themselves are answered with receipts.
+
 A receipt carries the trace context of the consumer's work on its message (`traceparents`, by message id),
 and the producer records its acknowledgement as a `receipt` span in that trace: the receipts of an order's
 messages are spans of the order's trace, though many receipts travel in one task.

@@ -23,7 +23,7 @@ from ..metrics import REDELIVERIES
 from ..models import OutboxMessage, ProcessedMessage
 from .contract import contract
 from .outbox import broker_send, outbox_mark_sent
-from .receipts import RECEIPT_SUFFIX, receipts_queue
+from .receipts import RECEIPT_SUFFIX
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +65,14 @@ def queue_backlog(queue: str) -> int:
 def outbox_redeliver(*, limit: int = 100) -> int:
     """Send again sent rows whose receipt has not come, waiting longer after each attempt.
 
-    Not to a queue that holds more than REDELIVER_BACKLOG messages, nor while this service's receipts
-    queue does: the message, or its receipt, may be waiting there, and a copy would only add to the
+    Not to a queue that holds more than REDELIVER_BACKLOG messages, nor while a queue this service consumes
+    does: the message, or its receipt or reply, may be waiting there, and a copy would only add to the
     backlog."""
     now = timezone.now()
     base = kit_settings.REDELIVER_AFTER
     sent: list[int] = []
     backlog: dict[str, int] = {}
+    own_queues = sorted({spec.queue for spec in contract().received_by(kit_settings.SERVICE_NAME)})
 
     def backlogged(queue: str) -> bool:
         if queue not in backlog:
@@ -90,7 +91,7 @@ def outbox_redeliver(*, limit: int = 100) -> int:
                 continue
             destination = contract().queue_of(row.type)
             try:
-                if backlogged(receipts_queue(kit_settings.SERVICE_NAME)) or backlogged(destination):
+                if any(backlogged(queue) for queue in own_queues) or backlogged(destination):
                     continue
                 broker_send(row.envelope)
             except Exception as exc:  # the broker is down: the next sweep tries again
