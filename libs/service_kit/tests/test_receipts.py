@@ -83,6 +83,21 @@ def test_processing_a_reply_acknowledges_its_request_at_the_producer(kit_queue):
 
 
 @committed
+def test_every_copy_of_a_reply_acknowledges_its_request_as_every_copy_of_a_message_gets_a_receipt(kit_queue):
+    request = sent_row(seconds_ago=1, type="kit.test_effect")
+    record_effect.apply(args=[request.envelope])
+    [reply] = OutboxMessage.objects.filter(type="kit.effect_done")
+    effect_done.apply(args=[reply.envelope])
+    OutboxMessage.objects.filter(pk=request.pk).update(acknowledged_at=None)  # as if the relay sent it again
+
+    assert effect_done.apply(args=[reply.envelope]).get() == "duplicate"
+
+    request.refresh_from_db()
+    assert request.acknowledged_at is not None
+    assert len(receipts_for(reply.envelope["id"])) == 2
+
+
+@committed
 def test_a_reply_that_is_dead_lettered_still_acknowledges_its_request(kit_queue):
     request = sent_row(seconds_ago=1, type="kit.test_effect")
     reply = message("kit.effect_done", version=9, in_reply_to=str(request.message_id))

@@ -116,6 +116,15 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
         reset_request_id(token)
 
 
+def answer_again(message: Message) -> None:
+    """A copy of a message processed before: as the first time, a reply acknowledges its request, and the
+    message is answered, with its first reply again, or else a receipt (either may have been lost)."""
+    if message.in_reply_to:
+        outbox_acknowledge(message_ids=[message.in_reply_to])
+    if not outbox_send_answers(message):
+        receipt_store(message)
+
+
 def consume(task, handler: Callable[[Message], None], envelope) -> str:
     try:
         message = Message.from_dict(envelope)
@@ -134,9 +143,8 @@ def consume(task, handler: Callable[[Message], None], envelope) -> str:
             return dead_letter_now(message, envelope, refusal)
         outcome = "processed" if process_once(handler, message, receipt=True) else "duplicate"
         logger.info(f"message {outcome}", extra={"message_type": message.type, "message_id": message.id})
-        # Asked again: its first reply, or else its receipt, may have been lost, so it goes again.
-        if outcome == "duplicate" and not outbox_send_answers(message):
-            receipt_store(message)
+        if outcome == "duplicate":
+            answer_again(message)
         return outcome
     except InvalidPayload as exc:
         return dead_letter_now(message, envelope, str(exc))
