@@ -123,10 +123,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Parameters sent apart from the statement (psycopg's server-side binding), so psycopg prepares a statement
-# a connection runs often (its fifth run on): PostgreSQL then neither parses nor plans it again, and Python
-# does not quote each value into the SQL text.
-DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 
 # PASSWORDS
 AUTH_PASSWORD_VALIDATORS = [
