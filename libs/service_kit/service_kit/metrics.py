@@ -157,7 +157,7 @@ def queue_figures() -> Iterable[Metric]:
     from .messaging.contract import contract
     from .messaging.relay import queue_backlog
 
-    queues = sorted({spec.queue for spec in contract().received_by(kit_settings.SERVICE_NAME)})
+    queues = contract().queues_of(kit_settings.SERVICE_NAME)
     if not queues:
         return
     samples = [([queue], queue_backlog(queue)) for queue in queues]

@@ -27,7 +27,7 @@ from .contract import ContractViolation, contract
 from .dead_letters import dead_letter_now, dead_letter_record, malformed_message_id
 from .envelope import InvalidEnvelope, Message
 from .outbox import handling, outbox_send_answers
-from .receipts import outbox_acknowledge, receipt_store
+from .receipts import acknowledge_request, receipt_store
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +106,7 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
         with transaction.atomic(), handling(message) as state:
             if not _record_processed(message):
                 return False
-            if message.in_reply_to:
-                outbox_acknowledge(message_ids=[message.in_reply_to])
+            acknowledge_request(message)
             handler(message)
             if receipt and not state.answered:
                 receipt_store(message)
@@ -119,8 +118,7 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
 def answer_again(message: Message) -> None:
     """A copy of a message processed before: as the first time, a reply acknowledges its request, and the
     message is answered, with its first reply again, or else a receipt (either may have been lost)."""
-    if message.in_reply_to:
-        outbox_acknowledge(message_ids=[message.in_reply_to])
+    acknowledge_request(message)
     if not outbox_send_answers(message):
         receipt_store(message)
 

@@ -126,6 +126,10 @@ class Contract:
     def received_by(self, service: str) -> list[MessageSpec]:
         return [spec for spec in self.messages.values() if service in spec.receivers]
 
+    def queues_of(self, service: str) -> list[str]:
+        """The queues a service consumes (its saga queue and its receipts queue), sorted."""
+        return sorted({spec.queue for spec in self.received_by(service)})
+
     def check_outgoing(self, *, type: str, version: int, payload: Any, producer: str) -> MessageSpec:
         """The spec of a message this service is about to send; ContractViolation when it may not."""
         spec = self.spec(type, version)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..models import DeadLetter
 from .envelope import InvalidEnvelope, Message
 from .outbox import outbox_store
-from .receipts import outbox_acknowledge, receipt_store
+from .receipts import acknowledge_request, receipt_store
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,7 @@ def dead_letter_now(message: Message, envelope, error: str, *, extra: dict[str, 
     with transaction.atomic():
         dead_letter_record(envelope=envelope, message_id=message.id, message_type=message.type, error=error)
         receipt_store(message, dead_lettered=True)
-        if message.in_reply_to:  # a reply that cannot be acted on still proves its request arrived
-            outbox_acknowledge(message_ids=[message.in_reply_to])
+        acknowledge_request(message)  # a reply that cannot be acted on still proves its request arrived
     logger.error(
         "message dead-lettered",
         extra={"message_type": message.type, "message_id": message.id, "error": error, **(extra or {})},

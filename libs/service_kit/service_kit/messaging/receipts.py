@@ -103,6 +103,13 @@ def outbox_acknowledge(*, message_ids: list[str], dead_lettered: list[str] = ())
     )
 
 
+def acknowledge_request(message: Message) -> None:
+    """A reply (`in_reply_to`) is its request's receipt: the request is acknowledged, each time the reply
+    arrives (processed, a duplicate, or dead-lettered); any other message changes nothing."""
+    if message.in_reply_to:
+        outbox_acknowledge(message_ids=[message.in_reply_to])
+
+
 # Named after this service, so found by the app factory's discovery of this module, not by the services'.
 @shared_task(name=f"{kit_settings.SERVICE_NAME}{RECEIPT_SUFFIX}", ignore_result=True)
 def receipts_receive(envelope: dict) -> None:

@@ -72,7 +72,7 @@ def outbox_redeliver(*, limit: int = 100) -> int:
     base = kit_settings.REDELIVER_AFTER
     sent: list[int] = []
     backlog: dict[str, int] = {}
-    own_queues = sorted({spec.queue for spec in contract().received_by(kit_settings.SERVICE_NAME)})
+    own_queues = contract().queues_of(kit_settings.SERVICE_NAME)
 
     def backlogged(queue: str) -> bool:
         if queue not in backlog:
