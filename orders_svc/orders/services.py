@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from service_kit.exceptions import Conflict, Invalid, Unprocessable
 from service_kit.messaging.outbox import outbox_enqueue, outbox_send_again
+from service_kit.messaging.relay import Backlogs
 from service_kit.models import OutboxMessage
 
 from .metrics import order_counted
@@ -361,7 +362,8 @@ def orders_drive_stale() -> int:
     A pending order waiting for its reservation, or a reserved one for its payment, longer than
     ORDER_RETRY_AFTER seconds is asked again: its `inventory.reserve` or `payments.charge` goes again
     with the same message id, so a late copy changes nothing and a receiver that had it answers again
-    with its first reply; not one the receiver dead-lettered. A pending order older than
+    with its first reply; not one the receiver dead-lettered, nor while a backlog may still hold the
+    request or its reply (the relay's rule for redelivery: a copy would only add to it). A pending order older than
     ORDER_SAGA_TIMEOUT is cancelled (`saga_timeout`) and its stock released, should a reservation have
     been made (reserved ones expire, see above).
     Returns how many orders it touched."""
@@ -381,7 +383,7 @@ def orders_drive_stale() -> int:
 
     waited = now - timedelta(seconds=settings.ORDER_RETRY_AFTER)
     waiting = Order.objects.filter(status__in=list(_ASKS), updated_at__lt=waited).order_by("updated_at")
-    asked = orders_ask_again(orders=waiting[:EXPIRE_BATCH_SIZE], sent_before=waited)
+    asked = orders_ask_again(orders=waiting[:EXPIRE_BATCH_SIZE], sent_before=waited, backlogs=Backlogs())
     if asked:
         logger.warning("saga requests without an answer sent again", extra={"count": asked})
     return ended + asked
@@ -392,12 +394,18 @@ _ASKS = {OrderStatus.PENDING: "inventory.reserve", OrderStatus.RESERVED: "paymen
 
 
 @transaction.atomic(savepoint=False)
-def orders_ask_again(*, orders: Iterable[Order], sent_before: datetime | None = None) -> int:
+def orders_ask_again(
+    *, orders: Iterable[Order], sent_before: datetime | None = None, backlogs: Backlogs | None = None
+) -> int:
     """Send again the request each pending or reserved order waits on, with its same message id (a
     receiver that had it answers again with its first reply); the relay's driver and the admin's
     "ask again" use it. Not a request the receiver dead-lettered: it would only fail again; an operator
-    replays the dead letter (or the saga's time-out ends the order). Returns how many were sent."""
-    ids = [saga_message_id(order_id=order.id, type=_ASKS[order.status]) for order in orders if order.status in _ASKS]
+    replays the dead letter (or the saga's time-out ends the order). Given `backlogs` (the driver), not a
+    request a backlog may hold, or its reply. Returns how many were sent."""
+    asks = [(order, _ASKS[order.status]) for order in orders if order.status in _ASKS]
+    if backlogs is not None:
+        asks = [(order, type) for order, type in asks if not backlogs.may_hold(type)]
+    ids = [saga_message_id(order_id=order.id, type=type) for order, type in asks]
     rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(message_id__in=ids, dead_lettered=False)
     if sent_before is not None:
         rows = rows.filter(sent_at__lt=sent_before)

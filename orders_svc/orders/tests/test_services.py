@@ -370,6 +370,20 @@ def test_a_pending_order_without_an_answer_is_asked_again_with_the_same_message(
     assert order.status == OrderStatus.PENDING
 
 
+def test_no_order_is_asked_again_while_a_backlog_may_hold_its_request_or_the_answer(settings, kit_broker):
+    settings.ORDER_RETRY_AFTER, settings.ORDER_SAGA_TIMEOUT = 30, 300
+    settings.SERVICE_KIT = {**settings.SERVICE_KIT, "REDELIVER_BACKLOG": 2}
+    placed_seconds_ago(31)
+    for queue in ("inventory", "orders"):  # the request's queue, then the one its answer waits in
+        kit_broker.client.rpush(queue, *[b"{}"] * 3)
+
+        assert orders_drive_stale() == 0
+
+        kit_broker.client.delete(queue)
+    assert orders_drive_stale() == 1  # no backlog left: asked again
+    assert len(kit_broker.messages("inventory")) == 1
+
+
 def test_a_fresh_pending_order_is_left_alone(settings, kit_broker):
     settings.ORDER_RETRY_AFTER, settings.ORDER_SAGA_TIMEOUT = 30, 300
     placed_seconds_ago(5)

@@ -62,22 +62,32 @@ def queue_backlog(queue: str) -> int:
             return 0
 
 
-def outbox_redeliver(*, limit: int = 100) -> int:
-    """Send again sent rows whose receipt has not come, waiting longer after each attempt.
+class Backlogs:
+    """Whether a message unanswered for a while may merely be waiting: its destination queue, or a queue
+    this service consumes (where its receipt or reply would wait), holds more than REDELIVER_BACKLOG
+    messages. A copy sent then would only add to the backlog. Each queue is asked once per instance."""
 
-    Not to a queue that holds more than REDELIVER_BACKLOG messages, nor while a queue this service consumes
-    does: the message, or its receipt or reply, may be waiting there, and a copy would only add to the
-    backlog."""
+    def __init__(self):
+        self.sizes: dict[str, int] = {}
+        self.own_queues = contract().queues_of(kit_settings.SERVICE_NAME)
+
+    def backlogged(self, queue: str) -> bool:
+        if queue not in self.sizes:
+            self.sizes[queue] = queue_backlog(queue)
+        return self.sizes[queue] > kit_settings.REDELIVER_BACKLOG
+
+    def may_hold(self, type: str) -> bool:
+        """True when a message of `type`, or its answer, may still be waiting in a queue."""
+        return any(self.backlogged(queue) for queue in self.own_queues) or self.backlogged(contract().queue_of(type))
+
+
+def outbox_redeliver(*, limit: int = 100) -> int:
+    """Send again sent rows whose receipt has not come, waiting longer after each attempt; not while a
+    backlog may hold them (`Backlogs`)."""
     now = timezone.now()
     base = kit_settings.REDELIVER_AFTER
     sent: list[int] = []
-    backlog: dict[str, int] = {}
-    own_queues = contract().queues_of(kit_settings.SERVICE_NAME)
-
-    def backlogged(queue: str) -> bool:
-        if queue not in backlog:
-            backlog[queue] = queue_backlog(queue)
-        return backlog[queue] > kit_settings.REDELIVER_BACKLOG
+    backlogs = Backlogs()
 
     with transaction.atomic():
         rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
@@ -89,9 +99,8 @@ def outbox_redeliver(*, limit: int = 100) -> int:
         for row in rows.order_by("sent_at")[:limit]:
             if row.sent_at > now - timedelta(seconds=base * min(row.attempts, 10)):
                 continue
-            destination = contract().queue_of(row.type)
             try:
-                if any(backlogged(queue) for queue in own_queues) or backlogged(destination):
+                if backlogs.may_hold(row.type):
                     continue
                 broker_send(row.envelope)
             except Exception as exc:  # the broker is down: the next sweep tries again
