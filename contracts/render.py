@@ -59,6 +59,12 @@ def render(document: dict) -> str:
             summary = message.get("summary", "")
             if name in replies:
                 summary += " Answered with " + " or ".join(f"`{reply}`" for reply in replies[name]) + "."
+            answered = sorted(request for request, answers in replies.items() if name in answers)
+            if answered:
+                summary += (
+                    " Acknowledges " + " or ".join(f"`{request}`" for request in answered) + " (`in_reply_to`) and "
+                    "needs no receipt: a lost one comes again when its request is sent again."
+                )
             lines.append(
                 f"| `{name}` | {message.get('x-version', 1)} | `{channel['address']}` | {route} "
                 f"| {fields(document, message['payload'])} | {summary} |"

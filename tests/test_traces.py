@@ -1,5 +1,6 @@
 """One order is one trace across the three services (service_kit/tracing.py): the POST, then each message's
-publish and run, parent to child, and its receipt back at the producer (a request's reply is its receipt),
+publish and run, parent to child, and its receipt back at the producer (a request is acknowledged by its
+reply, which needs no receipt either),
 read from the OTLP JSON files the native stack writes (var/<stack>/traces), and each log line of the work
 carries the trace id."""
 
@@ -20,8 +21,9 @@ HOPS = [
     ("payments", "orders.payment_succeeded", "orders"),
     ("orders", "inventory.commit", "inventory"),
 ]
-# The requests the contract answers with a reply: the reply (a run of the same trace) is their receipt.
-ANSWERED = {"inventory.reserve", "payments.charge"}
+# The requests the contract answers with a reply, and the replies: the reply (a run of the same trace) is the
+# request's receipt, and a lost reply comes again when its request is sent again, so neither has a receipt.
+ANSWERED = {"inventory.reserve", "orders.stock_reserved", "payments.charge", "orders.payment_succeeded"}
 
 
 def spans_of_trace(trace_id: str) -> list[dict]:

@@ -62,7 +62,8 @@ def test_a_request_answered_by_its_reply_needs_no_receipt_the_reply_names_it(kit
     assert receipts_for(request.id) == []
     [reply] = OutboxMessage.objects.filter(type="kit.effect_done")
     assert reply.envelope["in_reply_to"] == request.id
-    assert reply.expects_receipt  # the reply itself is answered by a receipt
+    # Nor does the reply: were it lost, the request would be sent again and answered with it again.
+    assert reply.expects_receipt is False
 
 
 @committed
@@ -75,7 +76,7 @@ def test_processing_a_reply_acknowledges_its_request_at_the_producer(kit_queue):
 
     request.refresh_from_db()
     assert request.acknowledged_at is not None
-    assert len(receipts_for(reply.envelope["id"])) == 1  # the reply's own receipt
+    assert receipts_for(reply.envelope["id"]) == []  # a reply needs no receipt of its own
     kit_queue.clear()
     row = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
     assert outbox_redeliver() == 1  # only the row nothing answered goes again
@@ -83,7 +84,7 @@ def test_processing_a_reply_acknowledges_its_request_at_the_producer(kit_queue):
 
 
 @committed
-def test_every_copy_of_a_reply_acknowledges_its_request_as_every_copy_of_a_message_gets_a_receipt(kit_queue):
+def test_every_copy_of_a_reply_acknowledges_its_request_and_none_is_answered_with_a_receipt(kit_queue):
     request = sent_row(seconds_ago=1, type="kit.test_effect")
     record_effect.apply(args=[request.envelope])
     [reply] = OutboxMessage.objects.filter(type="kit.effect_done")
@@ -94,7 +95,7 @@ def test_every_copy_of_a_reply_acknowledges_its_request_as_every_copy_of_a_messa
 
     request.refresh_from_db()
     assert request.acknowledged_at is not None
-    assert len(receipts_for(reply.envelope["id"])) == 2
+    assert receipts_for(reply.envelope["id"]) == []
 
 
 @committed
@@ -233,6 +234,23 @@ def test_a_duplicate_request_is_answered_again_with_its_first_reply_and_nothing_
     # The same reply, with the same id: a receiver that had it ignores it, one that lost it gets it.
     assert [(task["task"], task["id"]) for task in kit_queue.messages()] == [("kit.effect_done", reply["id"])]
     assert OutboxMessage.objects.filter(type="kit.effect_done").count() == 1
+
+
+@committed
+def test_a_lost_reply_comes_again_through_its_request_never_by_itself(kit_queue):
+    request = sent_row(seconds_ago=1, type="kit.test_effect")
+    record_effect.apply(args=[request.envelope])
+    [reply] = OutboxMessage.objects.filter(type="kit.effect_done")
+    long_ago = timezone.now() - timedelta(seconds=kit_settings.REDELIVER_AFTER + 1)
+    OutboxMessage.objects.filter(pk__in=[request.pk, reply.pk]).update(sent_at=long_ago)
+    kit_queue.clear()  # the reply is lost: nothing acknowledges the request
+
+    assert outbox_redeliver() == 1
+    assert [task["id"] for task in kit_queue.messages()] == [str(request.message_id)]
+    kit_queue.clear()
+    assert record_effect.apply(args=[request.envelope]).get() == "duplicate"
+
+    assert [task["id"] for task in kit_queue.messages()] == [str(reply.message_id)]
 
 
 @committed

@@ -82,7 +82,9 @@ def outbox_enqueue(
         in_reply_to=_answering(type),
         **({"id": message_id} if message_id else {}),
     )
-    return outbox_store(message)
+    # A reply expects no receipt: were it lost, its request, unacknowledged, is sent again and answered with
+    # this reply again (consumer.answer_again).
+    return outbox_store(message, expects_receipt=message.in_reply_to is None)
 
 
 def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:

@@ -1,16 +1,18 @@
 """Delivery receipts: a consumer stores one per message, the relay sends them in batches, the producer
 receives them and stops sending the message again.
 
-Each consumer answers every message (processed, a duplicate, or dead-lettered) with a receipt, stored
+Each consumer answers a message (processed, a duplicate, or dead-lettered) with a receipt, stored
 in its own outbox in the transaction that processed the message; the relay sends the receipts it finds,
 many in one task (`<producer>.receipt` on the producer's receipts queue, so they never wait behind its
 saga messages). The producer's `<service>.receipt` task marks its rows acknowledged, and those the
 consumer dead-lettered as such.
 
 A request the consumer answers with one of its contract's replies needs no receipt: the reply names it
-(`in_reply_to`), and the producer acknowledges the request in the transaction that processes the reply. The
-saga's requests (a reservation, a charge) travel so; its one-way messages (a commit, a release) and the
-replies themselves are answered with receipts.
+(`in_reply_to`), and the producer acknowledges the request in the transaction that processes the reply. Nor
+does the reply: were it lost, the request, still unacknowledged, is sent again, and its copy is answered with
+the same reply again (consumer.answer_again). The saga's requests (a reservation, a charge) and their replies
+travel so; only its one-way messages (a commit, a release, a refund, a restock) are answered with receipts.
+A dead-lettered message is reported to its producer by a receipt whatever it is.
 
 A receipt carries the trace context of the consumer's work on its message (`traceparents`, by message id),
 and the producer records its acknowledgement as a `receipt` span in that trace: the receipts of an order's
