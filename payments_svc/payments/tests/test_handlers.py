@@ -158,7 +158,7 @@ def test_charge_without_an_amount_is_dead_lettered_without_charging(gateway, out
 
     assert gateway.charges == []
     assert outbox() == []
-    assert "'amount' is a required property" in dead_letter_errors()[0]
+    assert '"amount" is a required property' in dead_letter_errors()[0]
 
 
 def test_refund_refunds_the_orders_payment_once(gateway, outbox):
