@@ -78,3 +78,17 @@ def test_a_relay_whose_sweep_wedges_on_a_lock_exits_and_supervisord_starts_a_fre
     # The fresh relay sweeps and beats again once the lock is gone.
     wait_until(lambda: heartbeat_check("inventory", "relay").returncode == 0, timeout=30, message="relay ready")
     assert process_pid(name) == after
+
+
+def test_a_web_runs_below_the_workers_priority_so_accepted_orders_finish_first():
+    """Each web (gunicorn's master and its workers) runs WEB_NICE (10 by default) above the nice value of its
+    service's Celery worker (service_kit/gunicorn_conf.py): when the CPU cannot carry the load, the workers that
+    finish orders already taken run before the web that takes new ones."""
+    increment = int(os.environ.get("WEB_NICE") or 10)
+    for service in MESSAGING:
+        web, worker = process_pid(f"app:{service}-web"), process_pid(f"app:{service}-worker")
+        children = [int(pid) for pid in Path(f"/proc/{web}/task/{web}/children").read_text().split()]
+
+        assert children, f"{service}-web has no workers"
+        for pid in [web, *children]:
+            assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, worker) + increment
