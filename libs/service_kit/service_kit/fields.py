@@ -17,7 +17,13 @@ NON_BLANK_TEXT_PATTERN = rf"^[^\x00]*[^\x00{PYTHON_WHITESPACE}][^\x00]*$"
 
 
 class TextOnlyMixin:
-    """Refuses numbers, which DRF would turn into text: the schema says `string`."""
+    """Refuses numbers, which DRF would turn into text: the schema says `string`. Its `maxLength` counts the
+    text as sent, as the schema's does, not what is left once DRF has trimmed its white space."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -136,3 +136,16 @@ def test_the_published_non_blank_pattern_refuses_exactly_what_drf_trims_to_nothi
     # Text that is not blank to Python is not blank to the schema either: \ufeff is no whitespace there.
     assert all(re.match(NON_BLANK_TEXT_PATTERN, text) for text in ["a", " a ", "\ufeff", "\x1ca"])
     assert not re.match(NON_BLANK_TEXT_PATTERN, "a\x00b")
+
+
+@pytest.mark.parametrize("allow_blank", [False, True])
+def test_a_text_field_s_max_length_counts_the_text_as_sent_not_as_trimmed(allow_blank):
+    from rest_framework.exceptions import ValidationError
+    from service_kit.fields import TextField
+
+    field = TextField(max_length=5, allow_blank=allow_blank)
+
+    assert field.run_validation(" abcd ".strip()) == "abcd"
+    for text in ["\x1fabcde", " abcde", "      "]:  # 6 characters, 5 or none once trimmed
+        with pytest.raises(ValidationError, match="no more than 5 characters"):
+            field.run_validation(text)
