@@ -99,7 +99,7 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
     The processed record and the handler's effect commit together, and with them the message's receipt
     when `receipt` is set (as the consumer does), unless the handler answered it with one of its replies
     (the reply is the receipt) or the message is itself a reply: a reply acknowledges the request it answers,
-    in the same transaction, and needs no receipt of its own (receipts.py). Inside
+    in the same transaction, and needs no receipt of its own (receipt_store). Inside
     the handler the request id is the message's correlation id, so its logs and the messages it sends carry
     the id of the request that started the work."""
     token = set_request_id(message.correlation_id)
@@ -109,7 +109,7 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
                 return False
             acknowledge_request(message)
             handler(message)
-            if receipt and not state.answered and not message.in_reply_to:
+            if receipt and not state.answered:
                 receipt_store(message)
         return True
     finally:
@@ -117,12 +117,10 @@ def process_once(handler: Callable[[Message], None], message: Message, *, receip
 
 
 def answer_again(message: Message) -> None:
-    """A copy of a message processed before: as the first time, a reply acknowledges its request (and needs
-    no receipt), and any other message is answered, with its first reply again, or else a receipt (either may
-    have been lost)."""
+    """A copy of a message processed before: as the first time, a reply acknowledges its request, and the
+    message is answered, with its first reply again, or else a receipt (either may have been lost; a reply
+    gets none, receipt_store)."""
     acknowledge_request(message)
-    if message.in_reply_to:
-        return
     if not outbox_send_answers(message):
         receipt_store(message)
 

@@ -46,7 +46,12 @@ def receipts_queue(service: str) -> str:
 
 def receipt_store(message: Message, *, dead_lettered: bool = False) -> None:
     """Record that a message arrived (processed, a duplicate, or dead-lettered), for the relay to tell its
-    producer. Inside the transaction that processed it, the receipt exists exactly when its effect does."""
+    producer. Inside the transaction that processed it, the receipt exists exactly when its effect does.
+
+    Not for a reply (`in_reply_to`) unless it was dead-lettered: it acknowledges its request instead
+    (`acknowledge_request`), and a lost one comes again with its request's copy."""
+    if message.in_reply_to and not dead_lettered:
+        return
     receipt = Message(
         type=f"{message.producer}{RECEIPT_SUFFIX}",
         payload={"message_id": message.id, "dead_lettered": dead_lettered},
