@@ -8,12 +8,14 @@ receipt it sends again (receipts.py says when a message counts as received).
 
 import contextlib
 import contextvars
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -89,15 +91,34 @@ def outbox_enqueue(
 
 def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
     state = _handling.get()
-    row = OutboxMessage.objects.create(
-        message_id=message.id,
-        type=message.type,
-        envelope=message.as_dict(),
-        expects_receipt=expects_receipt,
-        caused_by=state.message.id if state else None,
-    )
-    transaction.on_commit(lambda: outbox_send_committed(row), robust=True)
+    envelope = message.as_dict()
+    pk = outbox_insert(envelope, expects_receipt=expects_receipt, caused_by=state.message.id if state else None)
+    transaction.on_commit(lambda: outbox_send_committed(pk, envelope), robust=True)
     return message
+
+
+# The outbox's own statements, on every message's path, are written as SQL: the ORM's query building cost
+# several times the statement itself (measured in a worker: an insert ~0.40 against ~0.29 ms of CPU with
+# its transaction, a mark-sent ~0.40 against ~0.15 ms), some 2 ms an order over its six outbox rows.
+_TABLE = OutboxMessage._meta.db_table
+
+
+def outbox_insert(envelope: dict[str, Any], *, expects_receipt: bool, caused_by: str | None = None) -> int:
+    """Insert a message's row, unsent, in the caller's transaction; its primary key."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} (message_id, type, envelope, created_at, expects_receipt, attempts, "  # noqa: S608
+            "last_error, caused_by, dead_lettered) VALUES (%s, %s, %s::jsonb, %s, %s, 0, '', %s, false) RETURNING id",
+            [
+                envelope["id"],
+                envelope["type"],
+                json.dumps(envelope, cls=DjangoJSONEncoder),
+                timezone.now(),
+                expects_receipt,
+                caused_by,
+            ],
+        )
+        return cursor.fetchone()[0]
 
 
 def broker_send(envelope: dict[str, Any]) -> None:
@@ -131,23 +152,25 @@ def outbox_mark_sent(pks: Iterable[int], *, unsent_only: bool = False) -> None:
     pks = list(pks)
     if not pks:
         return
-    rows = OutboxMessage.objects.filter(pk__in=pks)
-    if unsent_only:
-        rows = rows.filter(sent_at__isnull=True)
-    rows.update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} SET sent_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"  # noqa: S608
+            + (" AND sent_at IS NULL" if unsent_only else ""),
+            [timezone.now(), pks],
+        )
 
 
-def outbox_send_committed(row: OutboxMessage) -> None:
+def outbox_send_committed(pk: int, envelope: dict[str, Any]) -> None:
     """Right after commit: send the row's message and mark it sent, one statement and no transaction.
 
     On a broker error the row stays unsent, with the error, for the relay's next sweep."""
     try:
-        broker_send(row.envelope)
+        broker_send(envelope)
     except Exception as exc:  # the broker is down or refusing: the relay sends it later
-        OutboxMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_error=repr(exc)[:1000])
-        logger.warning("outbox publish failed", extra={"message_type": row.type, "error": repr(exc)})
+        OutboxMessage.objects.filter(pk=pk).update(attempts=F("attempts") + 1, last_error=repr(exc)[:1000])
+        logger.warning("outbox publish failed", extra={"message_type": envelope.get("type"), "error": repr(exc)})
         return
-    outbox_mark_sent([row.pk], unsent_only=True)
+    outbox_mark_sent([pk], unsent_only=True)
 
 
 def outbox_send_again(rows: Iterable[OutboxMessage]) -> int:
