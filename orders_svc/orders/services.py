@@ -76,18 +76,17 @@ def _validate_lines(lines: Sequence[Mapping]) -> None:
 
 
 def _order_replayed(*, user_id: UUID | str, idempotency_key: str, fingerprint: str) -> Order | None:
+    """The order this user placed with this key within the key's lifetime, or None. A key past its lifetime
+    no longer counts: it is cleared on its old order so it can be used again."""
     order = Order.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
-    if order is not None and order.request_fingerprint != fingerprint:
+    if order is None:
+        return None
+    if order.created_at < timezone.now() - IDEMPOTENCY_KEY_LIFETIME:
+        Order.objects.filter(pk=order.pk, idempotency_key=idempotency_key).update(idempotency_key=None)
+        return None
+    if order.request_fingerprint != fingerprint:
         raise IdempotencyConflict()
     return order
-
-
-def _idempotency_key_free_if_expired(*, user_id: UUID | str, idempotency_key: str) -> None:
-    """A key older than its lifetime no longer counts: clear it on the old order so it can be used again."""
-    cutoff = timezone.now() - IDEMPOTENCY_KEY_LIFETIME
-    Order.objects.filter(user_id=user_id, idempotency_key=idempotency_key, created_at__lt=cutoff).update(
-        idempotency_key=None
-    )
 
 
 def _order_create_or_replay(
@@ -102,7 +101,6 @@ def _order_create_or_replay(
     _validate_lines(lines)
     fingerprint = order_fingerprint(lines=lines, payment_method=payment_method)
     if idempotency_key is not None:
-        _idempotency_key_free_if_expired(user_id=user_id, idempotency_key=idempotency_key)
         replayed = _order_replayed(user_id=user_id, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if replayed is not None:
             return replayed, False
