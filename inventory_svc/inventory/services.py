@@ -210,13 +210,16 @@ def _reservation_move(
     order_id: uuid.UUID | str, *, source: str, target: str, reserved: int, on_hand: int
 ) -> Reservation | None:
     """Moves a `source` reservation to `target`, adding each line's quantity times `reserved` and `on_hand`
-    (-1, 0 or 1) to its product. Any other reservation (or none) is returned unchanged."""
-    with transaction.atomic():
+    (-1, 0 or 1) to its product. Any other reservation (or none) is returned unchanged.
+
+    No savepoint: nothing here is caught and retried. The products' rows are locked by their UPDATEs, one
+    after another in SKU order (as `_lock_products` takes them), so concurrent moves and reservations
+    cannot deadlock."""
+    with transaction.atomic(savepoint=False):
         reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
         if reservation is None or reservation.status != source:
             return reservation
         lines = list(reservation.lines.order_by("product_id"))
-        _lock_products(line.product_id for line in lines)
         now = timezone.now()
         for line in lines:
             Product.objects.filter(sku=line.product_id).update(
