@@ -88,9 +88,10 @@ async def open_loop(
     make_request: Callable[[int], Request],
     parse: bool = False,
     start_index: int = 0,
+    until: asyncio.Event | None = None,
 ) -> list[Shot]:
-    """Send round(rate * duration) requests at a fixed rate; bounded in count and, by the session's
-    timeout, in time."""
+    """Send round(rate * duration) requests at a fixed rate, or fewer if `until` is set first; bounded in
+    count and, by the session's timeout, in time."""
     count = max(1, round(rate * duration_s))
     t0 = time.monotonic() + 0.02
     tasks = []
@@ -99,6 +100,8 @@ async def open_loop(
         delay = intended - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+        if until is not None and until.is_set():
+            break
         request = make_request(start_index + i)
         tasks.append(asyncio.create_task(_fire(session, start_index + i, intended, request, parse)))
     return list(await asyncio.gather(*tasks))

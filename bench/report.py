@@ -42,6 +42,13 @@ SUMMARY = [
     ("read.p99_ms_1m_to_1k", "catalogue p99, large / small"),
     ("memory.pss_mib_total_idle", "PSS MiB total, idle"),
     ("memory.pss_mib_total_load", "PSS MiB total, under load"),
+    ("faults.offered_orders_per_s", "six faults: offered orders/s"),
+    ("faults.last_terminal_after_last_fault_s", "six faults: last terminal after last, s"),
+    ("faults.terminal_ms.p99", "six faults: POST -> terminal p99 ms"),
+    ("faults.lost", "six faults: orders lost"),
+    ("faults.violation_count", "six faults: invariants broken"),
+    ("faults.sent_again_total", "six faults: messages sent again"),
+    ("faults.queue_peak", "six faults: queue peak"),
 ]
 
 

@@ -2,7 +2,8 @@
 
 Order of work: start (or find) the stack; seed products and buyers; idle figures (counters, memory);
 read ceilings at the small catalogue; the saga ladders (mix, half load, hot SKU); the messaging
-ceiling; the large catalogue; results, table, chart; stack down. Everything the run adds to the
+ceiling; the large catalogue; the saga through six faults at half load (last: it breaks connections);
+results, table, chart; stack down. Everything the run adds to the
 catalogue for itself is removed again.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import asdict
 
 import psycopg
 
-from . import catalogue, report, saga
+from . import catalogue, faults, report, saga
 from .ceilings import messaging_ceiling, read_ceilings
 from .loadgen import make_session
 from .probes import Probe, delta
@@ -56,6 +57,11 @@ async def saga_all(ctx_args: dict, settings: Settings) -> dict:
     return {"mix": mix, "half": half, "hot": hot}
 
 
+async def through_faults(ctx_args: dict, settings: Settings, rate: float) -> dict:
+    async with make_session(settings.request_timeout_s) as session:
+        return await faults.through_faults(saga.Context(session=session, **ctx_args), rate=rate)
+
+
 def run(tgt: Target, settings: Settings) -> dict:
     log(f"{settings.mode} run against {tgt.gateway}")
     staff = sign_in(tgt.gateway, tgt.admin_email, tgt.admin_password)
@@ -80,6 +86,11 @@ def run(tgt: Target, settings: Settings) -> dict:
         large = catalogue.grow_to(tgt, settings.catalogue_large)
         large_reads = catalogue.measure(tgt, settings)
         log(f"catalogue at {large}: p99 {large_reads['fixed_rate']['p99']} ms at {settings.read_rate}/s")
+        rate = sagas["half"]["offered_orders_per_s"]
+        log(f"six faults at half load ({rate:g} orders/s)")
+        found = results["faults"] = asyncio.run(through_faults(ctx_args, settings, rate))
+        log(f"faults: last order terminal {found['last_terminal_after_last_fault_s']} s after the last fault, "
+            f"{found['lost']} lost, {found['sent_again_total']} sent again")  # fmt: skip
     finally:
         catalogue.remove_bulk(tgt)
         probe.close()

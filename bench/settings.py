@@ -39,6 +39,14 @@ class Settings:
     # PostgreSQL's own work (autovacuum after the seeding, a checkpoint) is averaged, not multiplied.
     idle_s: float = 15
     request_timeout_s: float = 30
+    # Six faults at half load (bench/faults.py): the first after `fault_lead_s`, then one every `fault_gap_s`;
+    # then every order must settle within `fault_drain_s` (a task a killed worker held comes back after the
+    # broker's visibility timeout, 60 s).
+    fault_lead_s: float = 10
+    fault_gap_s: float = 20
+    redis_down_s: float = 5
+    database_down_s: float = 20
+    fault_drain_s: float = 240
 
 
 def from_env() -> Settings:
@@ -46,13 +54,14 @@ def from_env() -> Settings:
         base = Settings(
             mode="tiny", rates=[2], hot_rates=[2], warmup_s=1, steady_s=3, drain_max_s=30, buyers=3, skus=5,
             read_seconds=1, read_connections=4, read_rate=10, catalogue_small=100, catalogue_large=5_000,
-            noop_tasks=50, noop_rate=20, noop_seconds=2, idle_s=1,
+            noop_tasks=50, noop_rate=20, noop_seconds=2, idle_s=1, fault_lead_s=1, fault_gap_s=3, redis_down_s=1,
+            database_down_s=2, fault_drain_s=150,
         )  # fmt: skip
     elif os.environ.get("BENCH_QUICK"):
         base = Settings(
             mode="quick", hot_rates=[5, 10, 20], warmup_s=2, steady_s=5, drain_max_s=12, buyers=8, skus=40,
             read_seconds=2, read_rate=20, catalogue_large=100_000, noop_tasks=400, noop_rate=40, noop_seconds=3,
-            idle_s=10,
+            idle_s=10, fault_lead_s=4, fault_gap_s=8, redis_down_s=3, database_down_s=8, fault_drain_s=180,
         )  # fmt: skip
     else:
         base = Settings(mode="full")

@@ -1,6 +1,7 @@
 """The benchmark's tiny mode against the running test stack: it must produce every key, sanely.
 
-No speed figure is asserted: this only keeps `make bench` from rotting.
+No speed figure is asserted: this keeps `make bench` from rotting, and its fault phase (six faults on the
+test stack) must lose no order.
 """
 
 import json
@@ -73,3 +74,16 @@ def test_the_catalogue_was_left_as_it_was(results):
     with psycopg.connect(os.environ["INVENTORY_DATABASE_URL"]) as conn:
         bulk = conn.execute("SELECT count(*) FROM inventory_product WHERE sku LIKE 'BULK-%'").fetchone()[0]
     assert bulk == 0
+
+
+def test_the_saga_goes_through_six_faults_and_loses_nothing(results):
+    """The fault phase ran all six faults under load, every order it placed settled, and the fault tests'
+    invariants held after it (no speed figure is asserted)."""
+    faults = results["faults"]
+    assert [f["fault"].split()[0] for f in faults["faults"]] == ["inventory", "payments", "Redis", "orders",
+                                                                  "payments'", "orders-web's"]  # fmt: skip
+    assert faults["orders_accepted"] > 0
+    assert faults["lost"] == 0, faults
+    assert faults["violation_count"] == 0, faults["violations"]
+    assert faults["last_terminal_after_last_fault_s"] is not None
+    assert faults["terminal_ms"]["n"] == faults["orders_accepted"]
