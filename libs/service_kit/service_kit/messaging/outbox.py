@@ -100,14 +100,14 @@ def outbox_store(message: Message, *, expects_receipt: bool = True) -> Message:
 # The outbox's own statements, on every message's path, are written as SQL: the ORM's query building cost
 # several times the statement itself (measured in a worker: an insert ~0.40 against ~0.29 ms of CPU with
 # its transaction, a mark-sent ~0.40 against ~0.15 ms), some 2 ms an order over its six outbox rows.
-_TABLE = OutboxMessage._meta.db_table
+OUTBOX_TABLE = OutboxMessage._meta.db_table
 
 
 def outbox_insert(envelope: dict[str, Any], *, expects_receipt: bool, caused_by: str | None = None) -> int:
     """Insert a message's row, unsent, in the caller's transaction; its primary key."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_TABLE} (message_id, type, envelope, created_at, expects_receipt, attempts, "  # noqa: S608
+            f"INSERT INTO {OUTBOX_TABLE} (message_id, type, envelope, created_at, expects_receipt, attempts, "  # noqa: S608
             "last_error, caused_by, dead_lettered) VALUES (%s, %s, %s::jsonb, %s, %s, 0, '', %s, false) RETURNING id",
             [
                 envelope["id"],
@@ -154,7 +154,7 @@ def outbox_mark_sent(pks: Iterable[int], *, unsent_only: bool = False) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_TABLE} SET sent_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"  # noqa: S608
+            f"UPDATE {OUTBOX_TABLE} SET sent_at = %s, attempts = attempts + 1 WHERE id = ANY(%s)"  # noqa: S608
             + (" AND sent_at IS NULL" if unsent_only else ""),
             [timezone.now(), pks],
         )

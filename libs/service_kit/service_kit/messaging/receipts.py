@@ -32,7 +32,7 @@ from ..models import OutboxMessage
 from ..tracing import current_traceparent, record_child_spans
 from .contract import contract
 from .envelope import Message
-from .outbox import broker_send, outbox_insert, outbox_mark_sent
+from .outbox import OUTBOX_TABLE, broker_send, outbox_insert, outbox_mark_sent
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def outbox_acknowledge(*, message_ids: list[str], dead_lettered: list[str] = ())
         OutboxMessage.objects.filter(message_id__in=dead_lettered).update(dead_lettered=True)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {OutboxMessage._meta.db_table} SET acknowledged_at = %s "  # noqa: S608 (table name)
+            f"UPDATE {OUTBOX_TABLE} SET acknowledged_at = %s "  # noqa: S608 (table name)
             "WHERE message_id = ANY(%s) AND acknowledged_at IS NULL",
             [timezone.now(), [uuid.UUID(str(message_id)) for message_id in message_ids]],
         )
