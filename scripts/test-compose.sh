@@ -120,11 +120,27 @@ run_step() {
         [ $rc -eq 124 ] && note="timed out after $limit s; $note"
         record "$name" $(($(date +%s) - t0)) FAILED "$note"
         FAILED_STEP=$name
-        tail -n 15 "$log" | sed 's/^/  | /' >&2
+        [ -z "$SERVICE_PID" ] || timeout 120 bash -c 'trail "$1"' trail "$log" >>"$log" 2>&1 || true
+        tail -n 25 "$log" | sed 's/^/  | /' >&2
         return 1
     fi
 }
 checks() { "$PYTHON" "$ROOT/scripts/compose/checks.py" "$@"; }
+# What the containers say about a failed step, appended to its log (and so printed with its last lines):
+# each of the run's containers that is not up and healthy, and the lines of every container's log that name
+# a request id the failure names (checks.py sends one with every call; nginx and the services log it).
+trail() {
+    local name patterns=()
+    podman ps -a --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Names}} {{.Status}}' |
+        grep -E 'unhealthy|starting|Created|Exited \([1-9]|Restarting|Stopped|Paused' | sed 's/^/not up and healthy: /'
+    for name in $(grep -oE 'request [A-Za-z0-9._:-]+' "$1" | cut -d' ' -f2 | sort -u | head -n 5); do
+        patterns+=(-e "$name")
+    done
+    [ ${#patterns[@]} -gt 0 ] || return 0
+    for name in $(owned_containers); do
+        timeout 20 podman logs "$name" 2>&1 | grep -F "${patterns[@]}" | tail -n 5 | cut -c1-400 | sed "s/^/$name: /"
+    done
+}
 
 # --- 1. the base images: pulled, else stand-ins built from Debian's packages --------------------------
 is_standin() { [ -n "$(podman image inspect --format '{{index .Labels "org.shop-platform.standin"}}' "$1" 2>/dev/null)" ]; }

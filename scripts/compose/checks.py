@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +86,9 @@ class Gateway:
         self.state_file.write_text(json.dumps({**self.state(), **values}, indent=1))
 
     def call(self, method, path, body=None, headers=None, expect=(200,), raw=False, form=None):
-        headers = dict(headers or {})
+        # Every call carries a request id, which nginx and the services log: a failure names it, and the
+        # run then prints the lines of every container that mention it (scripts/test-compose.sh, trail).
+        headers = {"X-Request-ID": f"compose-{uuid.uuid4()}", **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -101,7 +104,9 @@ class Gateway:
         except urllib.error.HTTPError as error:
             status, text, url = error.code, error.read().decode(errors="replace"), error.url
         if status not in expect:
-            raise Failed(f"{method} {path}: {status} (expected {expect}): {text[:300]}")
+            raise Failed(
+                f"{method} {path}: {status} (expected {expect}, request {headers['X-Request-ID']}): {text[:300]}"
+            )
         if raw:
             return text, url
         return json.loads(text) if text else None

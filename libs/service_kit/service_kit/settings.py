@@ -123,6 +123,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer a connection fails the request in seconds (a 503 in the API's envelope)
+# rather than holding the worker until gunicorn's timeout kills it.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", int(env("DATABASE_CONNECT_TIMEOUT", "5")))
 
 # PASSWORDS
 AUTH_PASSWORD_VALIDATORS = [

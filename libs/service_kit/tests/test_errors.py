@@ -1,6 +1,12 @@
 """The error envelope outside and inside DRF: unknown routes, crashes, unparsable bodies."""
 
+import socket
+import threading
+import time
+
 import pytest
+from django.db import OperationalError, connections
+from django.db.backends.postgresql.base import DatabaseWrapper
 from rest_framework.test import APIClient
 from service_kit.testing import assert_envelope
 
@@ -123,6 +129,35 @@ def test_a_database_that_does_not_answer_is_503_envelope(crash_client, path):
             }
         ],
     }
+
+
+def test_a_database_server_that_never_answers_fails_the_connection_within_its_connect_timeout(django_db_blocker):
+    """DATABASE_CONNECT_TIMEOUT bounds a connection to a server that takes it and says nothing (a hung host,
+    a lost route): the request then answers 503 (above) instead of waiting for gunicorn to kill its worker."""
+    silent = socket.create_server(("127.0.0.1", 0))  # listens: the kernel completes the handshake, no one answers
+    params = {**connections["default"].settings_dict, "HOST": "127.0.0.1", "PORT": silent.getsockname()[1]}
+    timeout = params["OPTIONS"]["connect_timeout"]
+    assert timeout == 5  # the default
+    wrapper = DatabaseWrapper(params, alias="silent")
+    outcome = []
+
+    def connect():
+        started = time.monotonic()
+        try:
+            with django_db_blocker.unblock():
+                wrapper.ensure_connection()
+        except OperationalError as exc:
+            outcome.append((time.monotonic() - started, exc))
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout + 20)
+    silent.close()
+
+    assert not thread.is_alive(), "the connection still waits"
+    waited, error = outcome[0]
+    assert timeout - 1 <= waited < timeout + 20
+    assert "timeout" in str(error)
 
 
 def test_the_published_non_blank_pattern_refuses_exactly_what_drf_trims_to_nothing():
