@@ -399,11 +399,15 @@ def orders_ask_again(
     receiver that had it answers again with its first reply); the relay's driver and the admin's
     "ask again" use it. Not a request the receiver dead-lettered: it would only fail again; an operator
     replays the dead letter (or the saga's time-out ends the order). Given `backlogs` (the driver), not a
-    request a backlog may hold, or its reply. Returns how many were sent."""
-    asks = [(order, _ASKS[order.status]) for order in orders if order.status in _ASKS]
+    request a worker holds or a backlog may hold, or its reply. Returns how many were sent."""
+    asks = {
+        saga_message_id(order_id=order.id, type=_ASKS[order.status]): _ASKS[order.status]
+        for order in orders
+        if order.status in _ASKS
+    }
     if backlogs is not None:
-        asks = [(order, type) for order, type in asks if not backlogs.may_hold(type)]
-    ids = [saga_message_id(order_id=order.id, type=type) for order, type in asks]
+        asks = {message_id: type for message_id, type in asks.items() if not backlogs.may_hold(type, message_id)}
+    ids = list(asks)
     rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(message_id__in=ids, dead_lettered=False)
     if sent_before is not None:
         rows = rows.filter(sent_at__lt=sent_before)

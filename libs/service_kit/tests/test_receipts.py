@@ -8,6 +8,7 @@ from django.utils import timezone
 from service_kit.conf import kit_settings
 from service_kit.messaging.consumer import process_once
 from service_kit.messaging.envelope import Message
+from service_kit.messaging.outbox import broker_send
 from service_kit.messaging.receipts import outbox_acknowledge, receipts_queue, receipts_send
 from service_kit.messaging.relay import outbox_publish, outbox_redeliver
 from service_kit.models import OutboxMessage
@@ -220,6 +221,25 @@ def test_no_message_goes_again_to_a_queue_with_a_backlog_that_may_hold_it(kit_qu
     assert outbox_redeliver() == 1
     row.refresh_from_db()
     assert row.attempts == 2
+
+
+@committed
+def test_no_message_goes_again_while_a_worker_holds_it(kit_queue):
+    """A worker holds a message unacknowledged while it waits out a retry's countdown (its database down,
+    up to MESSAGE_MAX_BACKOFF s between tries): the queue is empty meanwhile, yet a copy would only be
+    one more message to process once the database is back."""
+    row = sent_row(seconds_ago=kit_settings.REDELIVER_AFTER + 1)
+    broker_send(row.envelope)  # the copy a worker takes off the queue and holds
+    with app.connection_for_read() as conn:
+        held = conn.default_channel.basic_get(queue="kit", no_ack=False)
+        assert held.headers["id"] == str(row.message_id)
+        assert len(kit_queue) == 0
+
+        assert outbox_redeliver() == 0
+
+        held.ack()
+    assert outbox_redeliver() == 1
+    assert [task["id"] for task in kit_queue.messages()] == [str(row.message_id)]
 
 
 @committed

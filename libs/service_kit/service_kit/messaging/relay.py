@@ -6,11 +6,12 @@ older than PUBLISH_GRACE. A row it sends is locked while it is sent, so two rela
 a crash after sending and before marking it sent gives a duplicate, which consumers ignore.
 
 Redis can lose a task that a worker had taken off its queue when the worker is killed at the wrong
-moment: the relay sends again what has no receipt after a while (`outbox_redeliver`), unless the
-destination queue holds a backlog that may still contain it; idempotent consumers make the extra
-copies harmless.
+moment: the relay sends again what has no receipt after a while (`outbox_redeliver`), unless a worker
+still holds it or the destination queue holds a backlog that may still contain it; idempotent consumers
+make the extra copies harmless.
 """
 
+import json
 import logging
 from datetime import timedelta
 
@@ -62,13 +63,28 @@ def queue_backlog(queue: str) -> int:
             return 0
 
 
+def held_by_workers() -> set[str]:
+    """Ids of the messages workers hold unacknowledged: running, prefetched, or waiting out a retry's
+    countdown (a consumer retrying through its database's outage, up to MESSAGE_MAX_BACKOFF between tries).
+    Kombu's Redis transport keeps each in its `unacked` hash until it is acknowledged, and puts it back in
+    its queue after the visibility timeout should its worker die."""
+    with current_app.connection_for_write() as conn:
+        channel = conn.default_channel
+        with channel.conn_or_acquire() as client:
+            held = client.hvals(channel.unacked_key)
+    # Each value is [the message as sent, exchange, routing key]; a Celery task's id is the message's id.
+    return {json.loads(value)[0].get("headers", {}).get("id") for value in held}
+
+
 class Backlogs:
-    """Whether a message unanswered for a while may merely be waiting: its destination queue, or a queue
-    this service consumes (where its receipt or reply would wait), holds more than REDELIVER_BACKLOG
-    messages. A copy sent then would only add to the backlog. Each queue is asked once per instance."""
+    """Whether a message unanswered for a while may merely be waiting: a worker holds it (a retry's
+    countdown), or its destination queue, or a queue this service consumes (where its receipt or reply
+    would wait), holds more than REDELIVER_BACKLOG messages. A copy sent then would only add to the
+    backlog. The broker is asked once per instance for each queue and once for what workers hold."""
 
     def __init__(self):
         self.sizes: dict[str, int] = {}
+        self.held: set[str] | None = None
         self.own_queues = contract().queues_of(kit_settings.SERVICE_NAME)
 
     def backlogged(self, queue: str) -> bool:
@@ -76,9 +92,15 @@ class Backlogs:
             self.sizes[queue] = queue_backlog(queue)
         return self.sizes[queue] > kit_settings.REDELIVER_BACKLOG
 
-    def may_hold(self, type: str) -> bool:
-        """True when a message of `type`, or its answer, may still be waiting in a queue."""
-        return any(self.backlogged(queue) for queue in self.own_queues) or self.backlogged(contract().queue_of(type))
+    def may_hold(self, type: str, message_id: str) -> bool:
+        """True when the message (of `type`), or its answer, may still be waiting."""
+        if self.held is None:
+            self.held = held_by_workers()
+        return (
+            message_id in self.held
+            or any(self.backlogged(queue) for queue in self.own_queues)
+            or self.backlogged(contract().queue_of(type))
+        )
 
 
 def outbox_redeliver(*, limit: int = 100) -> int:
@@ -100,7 +122,7 @@ def outbox_redeliver(*, limit: int = 100) -> int:
             if row.sent_at > now - timedelta(seconds=base * min(row.attempts, 10)):
                 continue
             try:
-                if backlogs.may_hold(row.type):
+                if backlogs.may_hold(row.type, str(row.message_id)):
                     continue
                 broker_send(row.envelope)
             except Exception as exc:  # the broker is down: the next sweep tries again
