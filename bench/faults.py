@@ -10,7 +10,9 @@ terminal and the invariants of tests/invariants.py (the fault tests' own) must h
 - `lost`: orders answered 201 that were not terminal when the drain ended; `violations`: invariants broken,
   and any faulted process not running again;
 - `sent_again`: copies the relay's redelivery or the saga driver sent, by message type (bench/hops.py);
-  with receipts that merely wait in a queue, this is what a backlog would be fed;
+  with receipts that merely wait in a queue, this is what a backlog would be fed; `publish_failed`: the
+  extra attempts of messages whose publish failed (written while Redis was down), apart: no copy of theirs
+  had reached the broker (one that failed and was also sent again later counts here);
 - `queue_peak`: the longest the queues got (sampled each second, through the faults);
 - POST statuses and latencies: a POST while orders-web restarts may fail, and is counted, not hidden.
 
@@ -161,6 +163,7 @@ async def through_faults(ctx: Context, *, rate: float) -> dict:
     terminal_ms = [(terminal[x.tag] - wall(x.intended)) * 1000 for x in placed if x.tag in terminal]
     hop_figures = await asyncio.to_thread(hops.collect, target, prefix + "-")
     sent_again = {kind: info["sent_again"] for kind, info in hop_figures.items() if info.get("sent_again")}
+    publish_failed = {kind: info["publish_failed"] for kind, info in hop_figures.items() if info.get("publish_failed")}
     return {
         "offered_orders_per_s": rate,
         "load_s": round(last_fault_end - started, 1),
@@ -181,5 +184,7 @@ async def through_faults(ctx: Context, *, rate: float) -> dict:
         "violations": problems[:20],
         "sent_again": sent_again,
         "sent_again_total": sum(sent_again.values()),
+        "publish_failed": publish_failed,
+        "publish_failed_total": sum(publish_failed.values()),
         "queue_peak": peak["queued"],
     }

@@ -17,7 +17,7 @@ from .target import SERVICES, Target
 
 OUTBOX_SQL = """
     SELECT message_id::text, type, created_at, sent_at, expects_receipt, attempts,
-           envelope->'payload'->>'message_id', envelope->>'correlation_id'
+           envelope->'payload'->>'message_id', envelope->>'correlation_id', last_error <> ''
     FROM service_kit_outboxmessage WHERE envelope->>'correlation_id' LIKE %s
 """
 PROCESSED_SQL = (
@@ -43,7 +43,7 @@ def collect(target: Target, prefix: str) -> dict:
     caused: dict[tuple[str, str], list[float]] = defaultdict(list)
     correlation: dict[str, str] = {}
     for service in SERVICES:
-        for message_id, _type, created, _sent, expects_receipt, _attempts, answers, corr in outbox[service]:
+        for message_id, _type, created, _sent, expects_receipt, _attempts, answers, corr, _failed in outbox[service]:
             correlation[message_id] = corr
             if expects_receipt:
                 caused[(service, corr)].append(created.timestamp())
@@ -55,10 +55,14 @@ def collect(target: Target, prefix: str) -> dict:
     hops: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     meta: dict[str, dict] = {}
     for producer, rows in outbox.items():
-        for message_id, type_, created, sent, _expects, attempts, _answers, _corr in rows:
-            info = meta.setdefault(type_, {"producer": producer, "consumer": None, "n": 0, "sent_again": 0})
+        for message_id, type_, created, sent, _expects, attempts, _answers, _corr, failed in rows:
+            info = meta.setdefault(
+                type_, {"producer": producer, "consumer": None, "n": 0, "sent_again": 0, "publish_failed": 0}
+            )
             info["n"] += 1
-            info["sent_again"] += max(0, attempts - 1)
+            # A row's attempts count its publishes, a failed one too (the broker down): its extra attempts are
+            # `publish_failed`; a row that never failed went again as a copy of a delivered message.
+            info["publish_failed" if failed else "sent_again"] += max(0, attempts - 1)
             c = created.timestamp()
             if sent is not None:
                 hops[type_]["outbox_wait"].append((sent.timestamp() - c) * 1000)

@@ -48,6 +48,7 @@ SUMMARY = [
     ("faults.lost", "six faults: orders lost"),
     ("faults.violation_count", "six faults: invariants broken"),
     ("faults.sent_again_total", "six faults: messages sent again"),
+    ("faults.publish_failed_total", "six faults: publishes retried"),
     ("faults.queue_peak", "six faults: queue peak"),
 ]
 
