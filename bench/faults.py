@@ -8,7 +8,7 @@ again. The load goes on until the last fault is over. Then, bounded by the drain
 terminal and the invariants of tests/invariants.py (the fault tests' own) must hold. Reported:
 - `last_terminal_after_last_fault_s`: from the end of the last fault to the last order turning terminal;
 - `lost`: orders answered 201 that were not terminal when the drain ended; `violations`: invariants broken,
-  and any faulted process not running again;
+  any faulted process not running again, and orders-web not answering again;
 - `sent_again`: copies the relay's redelivery or the saga driver sent, by message type (bench/hops.py);
   with receipts that merely wait in a queue, this is what a backlog would be fed; `publish_failed`: the
   extra attempts of messages whose publish failed (written while Redis was down), apart: no copy of theirs
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
+import requests
 
 from . import hops
 from .loadgen import open_loop, wall
@@ -99,8 +100,17 @@ FAULTED = ("inventory-worker", "payments-worker", "redis", "orders-relay", "pg-p
 
 
 def not_running(target: Target) -> list[str]:
+    """Each faulted process running again, and the killed web answering through the gateway: supervisord
+    counts a gunicorn running before it has bound its port (the killed master's workers may still hold it)."""
     running = target.supervised()
-    return [f"{name} is not running again" for name in FAULTED if name not in running]
+    problems = [f"{name} is not running again" for name in FAULTED if name not in running]
+    try:
+        answered = requests.get(f"{target.gateway}/api/orders/health/live/", timeout=5).status_code
+    except requests.RequestException as exc:
+        answered = repr(exc)
+    if answered != 200:
+        problems.append(f"orders-web does not answer again: {answered}")
+    return problems
 
 
 async def through_faults(ctx: Context, *, rate: float) -> dict:

@@ -66,6 +66,15 @@ class RefreshToken(tokens.RefreshToken):
     def token_backend(self) -> TokenBackend:
         return token_backend
 
+    @property
+    def access_token(self) -> AccessToken:
+        """The pair's access token, issued when this token was: simplejwt takes its `exp` from this token's
+        time but its `iat` from its own, one second earlier than `exp` - lifetime when the two straddle a
+        second."""
+        access = super().access_token
+        access.set_iat(at_time=self.current_time)
+        return access
+
     @classmethod
     def for_user(cls, user) -> "RefreshToken":
         token = super().for_user(user)

@@ -1,6 +1,7 @@
 """The HTTP API of users_svc, through DRF's test client and real tokens."""
 
 import uuid
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -8,6 +9,7 @@ from rest_framework.test import APIClient
 from service_kit.testing import client_for
 
 from accounts.models import User
+from accounts.tokens import RefreshToken
 
 from .factories import UserFactory
 
@@ -159,6 +161,17 @@ def test_token_without_password_is_400(api_client, user):
 
     assert response.status_code == 400
     assert _error(response)["attr"] == "password"
+
+
+def test_an_access_token_is_issued_when_its_refresh_token_was_and_lives_its_lifetime_from_then(user):
+    refresh = RefreshToken.for_user(user)
+    refresh.current_time -= timedelta(seconds=10)  # the access token made later than its pair's time
+    refresh.set_iat(at_time=refresh.current_time)
+
+    access = refresh.access_token
+
+    assert access["iat"] == refresh["iat"]
+    assert access["exp"] - access["iat"] == 5 * 60
 
 
 def test_access_token_names_jwks_key_and_carries_user_claims(api_client, user, tokens):
