@@ -14,7 +14,9 @@ A step is SUSTAINABLE when all of these hold (the rule the results state as `rul
      max(3 x, +500 ms over) the p99 of the scenario's first sustainable (lowest-rate) step.
 The MAX SUSTAINABLE THROUGHPUT is the highest offered rate such that it and every lower step
 measured were sustainable. Stepping stops after two saturated steps; when even the first rate
-saturates, the next step offers half of it.
+saturates, the next step offers half of it; when a rate saturates above a sustainable one, the next step
+offers the rate halfway between them, once (`halfway`), so a gain that falls between two rates of the
+ladder (20 and 40) is seen.
 """
 
 import asyncio
@@ -212,8 +214,21 @@ def _progress(step: dict) -> None:
     )
 
 
+def halfway(steps: list[dict]) -> float | None:
+    """The rate halfway between the highest sustainable step and the lowest saturated one above it, when
+    the two are at least 4 orders/s apart; else None."""
+    sustainable = [s["offered_orders_per_s"] for s in steps if s["sustainable"]]
+    if not sustainable:
+        return None
+    below = max(sustainable)
+    above = [s["offered_orders_per_s"] for s in steps if s["offered_orders_per_s"] > below]
+    if not above or min(above) - below < 4:
+        return None
+    return round((below + min(above)) / 2, 1)
+
+
 async def ladder(ctx: Context, scenario: str, rates: list[float]) -> dict:
-    steps, reference, saturated = [], None, 0
+    steps, reference, saturated, refined = [], None, 0, False
     queue = list(rates)
     while queue and saturated < ctx.settings.saturated_stop:
         rate = queue.pop(0)
@@ -228,6 +243,9 @@ async def ladder(ctx: Context, scenario: str, rates: list[float]) -> dict:
             saturated += 1
             if reference is None and rate / 2 >= 1:
                 queue.insert(0, rate / 2)
+            elif not refined and (middle := halfway(steps)) is not None:
+                refined = True
+                queue.insert(0, middle)
     best = 0.0
     for step in sorted(steps, key=lambda x: x["offered_orders_per_s"]):
         if not step["sustainable"]:

@@ -87,3 +87,20 @@ def test_the_saga_goes_through_six_faults_and_loses_nothing(results):
     assert faults["violation_count"] == 0, faults["violations"]
     assert faults["last_terminal_after_last_fault_s"] is not None
     assert faults["terminal_ms"]["n"] == faults["orders_accepted"]
+
+
+@pytest.mark.parametrize(
+    "steps, expected",
+    [
+        ([(5, True), (10, True), (20, True), (40, False)], 30),
+        ([(20, True), (40, False), (30, True)], 35),
+        ([(5, True), (10, True), (20, True), (40, False), (60, False)], 30),
+        ([(10, False), (5, False)], None),  # nothing sustainable: the ladder halves instead
+        ([(20, True), (22, False)], None),  # too close to tell apart
+        ([(5, True), (10, True)], None),  # nothing saturated
+    ],
+)
+def test_the_ladder_tries_halfway_between_the_last_sustainable_and_the_first_saturated_rate(steps, expected):
+    from bench.saga import halfway
+
+    assert halfway([{"offered_orders_per_s": rate, "sustainable": ok} for rate, ok in steps]) == expected

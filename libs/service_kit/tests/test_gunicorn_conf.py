@@ -67,3 +67,33 @@ def test_gunicorn_opens_no_control_socket(folders, writable_home):
     assert "Booting worker" in log, log
     assert "Control" not in log, log
     assert not (folders["home"] / ".gunicorn").exists()
+
+
+def test_master_preloads_libraries_and_no_code_of_a_service():
+    """What a web's master imports before it forks its workers (SHARED_LIBRARIES) reads no settings and imports
+    no code of a service or of the kit: a graceful reload (HUP) must start its workers on the new code."""
+    script = (
+        "import sys\n"
+        "from service_kit import gunicorn_conf\n"
+        "before = set(sys.modules)\n"
+        "gunicorn_conf.preload_libraries()\n"
+        "from django.conf import settings\n"
+        "new = set(sys.modules) - before\n"
+        "ours = sorted(m for m in new if m.split('.')[0] in ('service_kit', 'tests', 'config'))\n"
+        "print(settings.configured, len(new), ours)\n"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(KIT),
+        # Importable here: a library that read a setting as it is imported would load it.
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "SERVICE_NAME": "kit",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=KIT, capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split(" ", 2)
+
+    configured, count, ours = out
+    assert configured == "False"
+    assert ours.strip() == "[]"
+    assert int(count) > 500  # Django, DRF, Celery, psycopg ... are in the master
